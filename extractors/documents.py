@@ -1,0 +1,288 @@
+"""Read article files into `Document`s: plain text, Markdown with front matter,
+HTML fragments and JSON/JSONL records, in any of the encodings Chinese news
+sites use (UTF-8 with or without BOM, GB18030/GBK, Big5, UTF-16).
+
+A file that cannot be read raises `UnreadableDocument` naming the file and the
+reason; `iter_documents` turns those into `Skipped` entries so that one bad
+file never stops a run.
+"""
+from __future__ import annotations
+
+import codecs
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import yaml
+
+SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl"}
+MAX_BYTES = 64 * 1024 * 1024      # larger files are refused, not read into memory
+
+
+@dataclass
+class Document:
+    id: str                  # stable id: file name (plus #n for JSONL records)
+    text: str                # the article text, original script
+    path: str = ""
+    title: str = ""
+    date: str = ""
+    source: str = ""
+    url: str = ""
+    meta: dict = field(default_factory=dict)
+
+
+@dataclass
+class Skipped:
+    path: str
+    reason: str
+
+    def message(self) -> str:
+        return f"skipped {self.path}: {self.reason}"
+
+
+class UnreadableDocument(Exception):
+    def __init__(self, path: str | os.PathLike, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.path = str(path)
+        self.reason = reason
+
+
+# ---------------------------------------------------------------- bytes → str
+
+_BOMS = [(codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")]
+# charset-normalizer guesses among these for CJK text; trying the common ones
+# strictly first avoids its rare mislabels of short GBK text as e.g. cp1252.
+_CJK_CANDIDATES = ("utf-8", "gb18030", "big5")
+
+
+def decode_bytes(data: bytes, path: str = "<bytes>") -> str:
+    """Decode article bytes; raise UnreadableDocument for binary or undecodable data."""
+    if not data.strip():
+        raise UnreadableDocument(path, "empty file")
+    for bom, enc in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(enc)
+            except UnicodeDecodeError as exc:
+                raise UnreadableDocument(path, f"broken {enc} text ({exc.reason})") from exc
+    if _looks_utf16(data):
+        for enc in ("utf-16-le", "utf-16-be"):
+            try:
+                return data.decode(enc)
+            except UnicodeDecodeError:
+                continue
+    if b"\x00" in data[:8192]:
+        raise UnreadableDocument(path, "binary file (NUL bytes), not text")
+    for enc in _CJK_CANDIDATES:
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if enc == "big5" or enc == "gb18030":
+            # both decode almost anything; let charset-normalizer arbitrate
+            break
+        return text
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data, cp_isolation=["gb18030", "big5", "utf_16", "utf_8", "cp950"]).best()
+    if best is None:
+        best = from_bytes(data).best()
+    if best is None:
+        raise UnreadableDocument(path, "cannot detect the text encoding (binary or mixed encodings?)")
+    return str(best)
+
+
+def _looks_utf16(data: bytes) -> bool:
+    head = data[:4096]
+    if len(head) < 4:
+        return False
+    even = head[0::2].count(0)
+    odd = head[1::2].count(0)
+    # ASCII-heavy UTF-16 has NULs in every other byte; CJK UTF-16 has none but
+    # then decodes to CJK letters, which `_cjk_ratio` checks.
+    if even > len(head) // 6 or odd > len(head) // 6:
+        return True
+    for enc in ("utf-16-le", "utf-16-be"):
+        try:
+            text = data[: len(data) // 2 * 2].decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if _cjk_ratio(text) > 0.6:
+            try:
+                data.decode("utf-8")
+                return False
+            except UnicodeDecodeError:
+                return True
+    return False
+
+
+def _cjk_ratio(text: str) -> float:
+    if not text:
+        return 0.0
+    cjk = sum(1 for c in text if "\u4e00" <= c <= "\u9fff")
+    return cjk / len(text)
+
+
+# ---------------------------------------------------------------- formats
+
+_FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n", re.S)
+
+
+def parse_markdown(text: str) -> tuple[str, dict]:
+    """Split YAML front matter from the body; the body keeps HTML fragments, turned to text."""
+    meta: dict = {}
+    m = _FRONT.match(text)
+    if m:
+        try:
+            loaded = yaml.safe_load(m.group(1))
+            if isinstance(loaded, dict):
+                meta = {str(k): v for k, v in loaded.items()}
+        except yaml.YAMLError:
+            meta = {}
+        # keep offsets honest: the front matter becomes blank lines of equal length
+        text = re.sub(r"[^\n]", " ", m.group(0)) + text[m.end():]
+    if re.search(r"<(p|div|br|span|a|table|h\d)\b", text, re.I):
+        text = html_to_text(text)
+    # Markdown links: keep the anchor text, drop the target
+    text = re.sub(r"\[([^\]]*)\]\((?:[^)]*)\)", r"\1", text)
+    text = re.sub(r"<(https?://[^>]+)>", "", text)
+    return text, meta
+
+
+_BLOCKS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article",
+           "header", "footer", "blockquote", "pre", "table", "ul", "ol", "dd", "dt", "figcaption"}
+
+
+def html_to_text(markup: str) -> str:
+    """Text of an HTML page or fragment: scripts and styles removed, block breaks kept."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(markup, "html.parser")
+    for tag in soup(["script", "style", "noscript", "template", "iframe", "svg", "head"]):
+        tag.decompose()
+    for tag in soup.find_all(True):
+        if tag.name in _BLOCKS:
+            tag.insert_before("\n")
+            tag.insert_after("\n")
+    text = soup.get_text()
+    text = re.sub(r"[ \t\u00a0\u3000]*\n[ \t\u00a0\u3000]*", "\n", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+def _meta_str(value) -> str:
+    if value is None:
+        return ""
+    return str(value)
+
+
+def _records_from_json(obj, base_id: str) -> list[Document]:
+    items = obj if isinstance(obj, list) else [obj]
+    out = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
+        text = item.get("text") or item.get("content") or item.get("body")
+        if not isinstance(text, str) or not text.strip():
+            continue
+        if re.search(r"<(p|div|br)\b", text, re.I):
+            text = html_to_text(text)
+        doc_id = base_id if len(items) == 1 else f"{base_id}#{i + 1}"
+        out.append(Document(id=doc_id, text=text, title=_meta_str(item.get("title")),
+                            date=_meta_str(item.get("date")), url=_meta_str(item.get("url")),
+                            source=_meta_str(item.get("source"))))
+    return out
+
+
+def read_file(path: str | os.PathLike) -> list[Document]:
+    """Read one file into documents (JSON/JSONL may hold several)."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+    except OSError as exc:
+        raise UnreadableDocument(p, exc.strerror or str(exc)) from exc
+    if size > MAX_BYTES:
+        raise UnreadableDocument(p, f"file too large ({size // (1024 * 1024)} MB > {MAX_BYTES // (1024 * 1024)} MB); split it")
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise UnreadableDocument(p, exc.strerror or str(exc)) from exc
+    text = decode_bytes(data, str(p))
+    suffix = p.suffix.lower()
+    doc_id = p.name
+    if suffix in (".html", ".htm"):
+        text = html_to_text(text)
+        docs = [Document(id=doc_id, text=text, path=str(p))]
+    elif suffix in (".md", ".markdown") or (suffix == ".txt" and _FRONT.match(text)):
+        body, meta = parse_markdown(text)
+        docs = [Document(id=doc_id, text=body, path=str(p), title=_meta_str(meta.get("title")),
+                         date=_meta_str(meta.get("date")), source=_meta_str(meta.get("source")),
+                         url=_meta_str(meta.get("url")), meta=meta)]
+    elif suffix == ".json":
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise UnreadableDocument(p, f"invalid JSON at line {exc.lineno}: {exc.msg}") from exc
+        docs = _records_from_json(obj, doc_id)
+    elif suffix == ".jsonl":
+        docs = []
+        for n, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError:
+                continue   # one broken line costs that line only; reported by iter_documents
+            for d in _records_from_json(obj, f"{doc_id}#{n}"):
+                d.path = str(p)
+                docs.append(d)
+    else:
+        if re.search(r"<(p|div|br)\b[^>]*>", text[:5000], re.I):
+            text = html_to_text(text)
+        docs = [Document(id=doc_id, text=text, path=str(p))]
+    for d in docs:
+        d.path = str(p)
+    if not any(d.text.strip() for d in docs):
+        raise UnreadableDocument(p, "no article text in the file")
+    return docs
+
+
+def find_files(paths: Iterable[str | os.PathLike]) -> Iterator[Path | Skipped]:
+    """Files under the given paths, sorted, with a known suffix; loops and dead links are skipped."""
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            seen: set[tuple[int, int]] = set()
+            for root, dirs, files in os.walk(p, followlinks=True):
+                st = os.stat(root)
+                if (st.st_dev, st.st_ino) in seen:
+                    dirs[:] = []
+                    yield Skipped(root, "symlink loop: directory already visited")
+                    continue
+                seen.add((st.st_dev, st.st_ino))
+                dirs.sort()
+                for name in sorted(files):
+                    f = Path(root) / name
+                    if f.suffix.lower() in SUFFIXES and not name.startswith("."):
+                        yield f
+        elif p.exists():
+            yield p
+        else:
+            yield Skipped(str(p), "no such file or directory")
+
+
+def iter_documents(paths: Iterable[str | os.PathLike]) -> Iterator[Document | Skipped]:
+    """Documents of all files under paths; unreadable files become `Skipped`."""
+    for f in find_files(paths):
+        if isinstance(f, Skipped):
+            yield f
+            continue
+        try:
+            yield from read_file(f)
+        except UnreadableDocument as exc:
+            yield Skipped(exc.path, exc.reason)
+        except (RecursionError, MemoryError, ValueError) as exc:
+            yield Skipped(str(f), f"cannot parse: {type(exc).__name__}")

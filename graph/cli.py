@@ -1,0 +1,63 @@
+"""`forumgraph`: the command line. One click group; each subcommand is a function.
+
+    forumgraph build PATH... --out OUT     read → extract → resolve → graph → exports
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from graph.runner import BuildReport, run_build
+
+EXIT_SKIPPED = 3      # the graph was built, but some input files were skipped
+EXIT_FAILED = 4       # nothing usable was read
+
+
+@click.group()
+@click.version_option(package_name="forumgraph")
+def cli() -> None:
+    """Chinese news about forums and conferences → a knowledge graph of who attended what."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", default="out", show_default=True, type=click.Path(path_type=Path),
+              help="folder for graph.graphml and the other exports")
+@click.option("--ner", default="lac", show_default=True,
+              help="NER backend: lac, hanlp[:MODEL], or lac+hanlp[:MODEL] to combine")
+@click.option("--strict", is_flag=True, help="treat any skipped input file as fatal: write nothing, exit 4")
+@click.option("--quiet", "-q", is_flag=True, help="no progress output")
+def build(paths: tuple[Path, ...], out_dir: Path, ner: str, strict: bool, quiet: bool) -> None:
+    """Build the graph from article files and folders (.txt .md .html .json .jsonl)."""
+    def progress(msg: str) -> None:
+        if not quiet:
+            click.echo(msg, err=True)
+
+    try:
+        report: BuildReport = run_build(list(paths), out_dir, ner=ner, strict=strict, progress=progress)
+    except (ImportError, RuntimeError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    for skipped in report.skipped:
+        click.echo(skipped.message(), err=True)
+    if strict and report.skipped:
+        click.echo("--strict: nothing written", err=True)
+        sys.exit(EXIT_FAILED)
+    summary = (f"{report.documents} documents → {report.nodes} nodes, {report.edges} edges; "
+               f"wrote {', '.join(Path(p).name for p in report.written)} to {out_dir}")
+    click.echo(summary)
+    if report.skipped:
+        click.echo(f"{len(report.skipped)} file(s) skipped; see the messages above", err=True)
+        sys.exit(EXIT_FAILED if not report.documents else EXIT_SKIPPED)
+    if not report.documents:
+        click.echo("no documents found: pass .txt .md .html .json or .jsonl files or folders", err=True)
+        sys.exit(EXIT_FAILED)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    cli()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    cli()

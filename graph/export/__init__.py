@@ -1,0 +1,32 @@
+"""One module per output format; `write_all` writes every format a build produces.
+
+Each writer takes the in-memory graph and a path and writes atomically
+(`atomic.py`). Register a new format in `WRITERS`.
+"""
+from __future__ import annotations
+
+import os
+from typing import Callable
+
+import networkx as nx
+
+from graph.export.atomic import inside
+from graph.export.graphml import write_graphml
+
+Writer = Callable[[nx.MultiDiGraph, "str | os.PathLike"], None]
+
+# file name -> writer; the order is the order of writing
+WRITERS: dict[str, Writer] = {
+    "graph.graphml": write_graphml,
+}
+
+
+def write_all(g: nx.MultiDiGraph, out_dir: str | os.PathLike, progress: Callable[[str], None] | None = None) -> list[str]:
+    written = []
+    for name, writer in WRITERS.items():
+        path = inside(out_dir, name)
+        writer(g, path)
+        written.append(str(path))
+        if progress:
+            progress(name)
+    return written

@@ -1,0 +1,141 @@
+"""Merge the entities of many documents into canonical graph nodes.
+
+- persons: one node per folded name; within a document the extractor has
+  already folded short forms (布迪米尔) into the full name (热利科·布迪米尔).
+- organizations: one node per folded name; an abbreviation an article
+  introduces is an alias, and an alias joins an existing node only when it
+  equals that node's name (two cities' "市委" never become one node).
+- events: the same event reported by two outlets is one node when the names
+  agree after dropping years and punctuation, or one contains the other, and
+  the dates do not contradict; different editions (第六届/第七届) stay apart.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from extractors.normalize import fold_name
+from extractors.records import DocumentRecords, EventRecord
+
+_EDITION = re.compile(r"第([一二三四五六七八九十百零〇\d]+)[届次期]|首届")
+_YEAR = re.compile(r"(19|20)\d{2}年?")
+_NOISE = re.compile(r"[\s“”\"《》「」『』()（）·:：,，、]")
+
+
+@dataclass
+class Node:
+    id: str
+    kind: str
+    label: str
+    aliases: list[str] = field(default_factory=list)
+    docs: list[str] = field(default_factory=list)
+    evidence: list[dict] = field(default_factory=list)
+    date: str = ""
+    place: str = ""
+    minor: bool = True
+
+    def add_doc(self, doc: str) -> None:
+        if doc not in self.docs:
+            self.docs.append(doc)
+
+    def add_alias(self, name: str) -> None:
+        if name and name != self.label and name not in self.aliases:
+            self.aliases.append(name)
+
+
+@dataclass
+class Resolution:
+    nodes: dict[str, Node] = field(default_factory=dict)
+    person: dict[tuple[str, str], str] = field(default_factory=dict)   # (doc, folded) -> node id
+    org: dict[tuple[str, str], str] = field(default_factory=dict)      # (doc, folded) -> node id
+    event: dict[tuple[str, str], str] = field(default_factory=dict)    # (doc, local id) -> node id
+
+
+def _event_core(name: str) -> str:
+    core = _YEAR.sub("", fold_name(name))
+    return _NOISE.sub("", core)
+
+
+def _edition(name: str) -> str | None:
+    m = _EDITION.search(fold_name(name))
+    if not m:
+        return None
+    return "一" if m.group(0) == "首届" else m.group(1)
+
+
+def same_event(a_name: str, a_date: str, b_name: str, b_date: str) -> bool:
+    """Two event reports name the same event."""
+    if a_date and b_date and a_date[:10] != b_date[:10]:
+        # dates are often only "YYYY" or missing; full dates must agree
+        if len(a_date) >= 10 and len(b_date) >= 10:
+            return False
+    ea, eb = _edition(a_name), _edition(b_name)
+    if ea and eb and ea != eb:
+        return False
+    ca, cb = _event_core(a_name), _event_core(b_name)
+    if not ca or not cb:
+        return False
+    if ca == cb:
+        return True
+    short, long_ = sorted((ca, cb), key=len)
+    return len(short) >= 6 and short in long_ and bool(a_date and b_date)
+
+
+def resolve(documents: list[DocumentRecords]) -> Resolution:
+    res = Resolution()
+    org_alias_owner: dict[str, str] = {}
+    events_seen: list[tuple[str, EventRecord]] = []   # (node id, first record)
+
+    for dr in sorted(documents, key=lambda d: d.doc):
+        for p in dr.persons:
+            nid = f"person:{p.folded}"
+            node = res.nodes.get(nid)
+            if node is None:
+                node = res.nodes[nid] = Node(nid, "person", p.name)
+            elif node.label != p.name:
+                node.add_alias(p.name)
+            for a in p.aliases:
+                node.add_alias(a)
+            node.add_doc(dr.doc)
+            node.evidence.extend(e.to_dict() for e in p.evidence[:2])
+            res.person[(dr.doc, p.folded)] = nid
+
+        for o in dr.organizations:
+            nid = f"org:{o.folded}"
+            if nid not in res.nodes and o.folded in org_alias_owner:
+                nid = org_alias_owner[o.folded]
+            node = res.nodes.get(nid)
+            if node is None:
+                node = res.nodes[nid] = Node(nid, "organization", o.name)
+            elif node.label != o.name:
+                node.add_alias(o.name)
+            for a in o.aliases:
+                node.add_alias(a)
+            node.add_doc(dr.doc)
+            node.evidence.extend(e.to_dict() for e in o.evidence[:1])
+            res.org[(dr.doc, o.folded)] = nid
+            for a in o.aliases:
+                org_alias_owner.setdefault(fold_name(a), nid)
+
+        for e in dr.events:
+            nid = None
+            for other_id, other in events_seen:
+                if same_event(e.name, e.date, other.name, other.date):
+                    nid = other_id
+                    break
+            if nid is None:
+                nid = f"event:{e.folded}"
+                while nid in res.nodes:       # same name, contradicting dates
+                    nid += "'"
+                res.nodes[nid] = Node(nid, "event", e.name, date=e.date, place=e.place, minor=e.minor)
+                events_seen.append((nid, e))
+            node = res.nodes[nid]
+            if node.label != e.name:
+                node.add_alias(e.name)
+            node.date = node.date or e.date
+            node.place = node.place or e.place
+            node.minor = node.minor and e.minor
+            node.add_doc(dr.doc)
+            node.evidence.extend(ev.to_dict() for ev in e.evidence[:1])
+            res.event[(dr.doc, e.local_id)] = nid
+    return res
