@@ -11,13 +11,22 @@ from typing import Callable
 import networkx as nx
 
 from graph.export.atomic import inside
+from graph.export.coattendance import write_coattendance
+from graph.export.csv_export import write_edges_csv, write_nodes_csv
+from graph.export.gexf import write_gexf
 from graph.export.graphml import write_graphml
+from graph.export.json_export import write_json
 
 Writer = Callable[[nx.MultiDiGraph, "str | os.PathLike"], None]
 
 # file name -> writer; the order is the order of writing
 WRITERS: dict[str, Writer] = {
     "graph.graphml": write_graphml,
+    "graph.gexf": write_gexf,
+    "graph.json": write_json,
+    "nodes.csv": write_nodes_csv,
+    "edges.csv": write_edges_csv,
+    "coattendance.graphml": write_coattendance,
 }
 
 

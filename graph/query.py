@@ -1,0 +1,377 @@
+"""Questions people ask of the graph, as plain functions `f(G, ...) -> result`.
+
+All functions take the graph in the schema of `graph/build.py` (lists restored,
+see `graph/load.py`) and return plain dicts/lists of strings and numbers, so
+the CLI can print them as tables, JSON or CSV and a notebook can use them as is.
+
+Attendance is carried up `part_of`: a person who attended a sub-forum also
+attended the conference it belongs to. When two persons share an event and
+its parent, only the most specific shared event is reported (sharing a
+sub-forum implies sharing the conference; counting both would double-count).
+"""
+from __future__ import annotations
+
+import difflib
+from collections import defaultdict
+from typing import Iterable
+
+import networkx as nx
+
+from extractors.normalize import fold_name
+
+LOUVAIN_SEED = 20240601   # fixed, so communities are the same on every run
+
+
+class UnknownName(LookupError):
+    """A name that matches no node; carries did-you-mean suggestions."""
+
+    def __init__(self, name: str, suggestions: list[str], kind: str | None = None):
+        self.name, self.suggestions, self.kind = name, suggestions, kind
+        what = kind or "node"
+        hint = f"; did you mean: {', '.join(suggestions)}?" if suggestions else ""
+        super().__init__(f"no {what} named {name!r}{hint}")
+
+
+class AmbiguousName(LookupError):
+    def __init__(self, name: str, candidates: list[str]):
+        self.name, self.candidates = name, candidates
+        super().__init__(f"{name!r} names several nodes: {', '.join(candidates)}; be more specific")
+
+
+# ---------------------------------------------------------------- helpers
+
+def label(g: nx.MultiDiGraph, n: str) -> str:
+    return str(g.nodes[n].get("label") or n)
+
+
+def nodes_of_kind(g: nx.MultiDiGraph, kind: str) -> list[str]:
+    return sorted(n for n, k in g.nodes(data="kind") if k == kind)
+
+
+def _names(data: dict) -> list[str]:
+    names = [data.get("label") or ""]
+    aliases = data.get("aliases") or []
+    if isinstance(aliases, str):   # a graph that was not restored by graph.load
+        aliases = [a for a in aliases.split("|") if a]
+    return [n for n in names + list(aliases) if n]
+
+
+def name_keys(g: nx.MultiDiGraph, n: str) -> list[str]:
+    """Folded label and aliases of a node: what a name typed in either script is matched against."""
+    return sorted({fold_name(x) for x in _names(g.nodes[n])})
+
+
+def find_node(g: nx.MultiDiGraph, name: str, kind: str | None = None) -> str:
+    """The node id called `name` (label or alias, Traditional or Simplified, or the id itself).
+
+    Raises UnknownName with close matches, or AmbiguousName when several nodes
+    carry the name and none of them as its label.
+    """
+    candidates = [n for n in g.nodes if kind is None or g.nodes[n].get("kind") == kind]
+    if name in g and name in candidates:
+        return name
+    key = fold_name(name)
+    by_label = sorted(n for n in candidates if fold_name(label(g, n)) == key)
+    if len(by_label) == 1:
+        return by_label[0]
+    by_any = sorted(n for n in candidates if key in name_keys(g, n))
+    if len(by_any) == 1:
+        return by_any[0]
+    if by_label or by_any:
+        # several nodes of one name (e.g. a person and an organization): prefer persons, then events
+        pool = by_label or by_any
+        for preferred in ("person", "event", "organization"):
+            of_kind = [n for n in pool if g.nodes[n].get("kind") == preferred]
+            if len(of_kind) == 1:
+                return of_kind[0]
+        raise AmbiguousName(name, [f"{label(g, n)} ({n})" for n in pool])
+    # no exact match: a unique substring match (e.g. a forum's distinctive part) is still helpful
+    partial = sorted(n for n in candidates if key and any(key in k for k in name_keys(g, n)))
+    if len(partial) == 1:
+        return partial[0]
+    raise UnknownName(name, suggest(g, name, kind), kind)
+
+
+def suggest(g: nx.MultiDiGraph, name: str, kind: str | None = None, n: int = 5) -> list[str]:
+    """Labels of the nodes whose folded label or alias is closest to `name`."""
+    key_to_label: dict[str, str] = {}
+    for node in sorted(g.nodes):
+        if kind and g.nodes[node].get("kind") != kind:
+            continue
+        for k in name_keys(g, node):
+            key_to_label.setdefault(k, label(g, node))
+    key = fold_name(name)
+    close = difflib.get_close_matches(key, list(key_to_label), n=n * 2, cutoff=0.4)
+    if not close:   # short Chinese names: difflib's ratio is harsh; fall back to shared characters
+        scored = sorted(((-len(set(key) & set(k)), k) for k in key_to_label if set(key) & set(k)))
+        close = [k for _, k in scored]
+    out: list[str] = []
+    for k in close:
+        if key_to_label[k] not in out:
+            out.append(key_to_label[k])
+    return out[:n]
+
+
+def _edges(g: nx.MultiDiGraph, relation: str) -> Iterable[tuple[str, str, dict]]:
+    for u, v, data in g.edges(data=True):
+        if data.get("relation") == relation:
+            yield u, v, data
+
+
+def _as_list(value) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        return [x for x in value.split("|") if x]
+    return [str(x) for x in value]
+
+
+def parents(g: nx.MultiDiGraph, event: str) -> list[str]:
+    return sorted(v for _, v, d in g.out_edges(event, data=True) if d.get("relation") == "part_of")
+
+
+def children(g: nx.MultiDiGraph, event: str) -> list[str]:
+    return sorted(u for u, _, d in g.in_edges(event, data=True) if d.get("relation") == "part_of")
+
+
+def ancestors(g: nx.MultiDiGraph, event: str) -> list[str]:
+    """Events that `event` is (transitively) part of; cycles are tolerated."""
+    seen: list[str] = []
+    stack = parents(g, event)
+    while stack:
+        e = stack.pop()
+        if e not in seen and e != event:
+            seen.append(e)
+            stack.extend(parents(g, e))
+    return sorted(seen)
+
+
+def attended(g: nx.MultiDiGraph, person: str, carry_up: bool = True) -> dict[str, list[str]]:
+    """event -> participation kinds; with carry_up, parents of attended events too (as 'via sub-event')."""
+    direct: dict[str, list[str]] = {}
+    for _, e, d in g.out_edges(person, data=True):
+        if d.get("relation") == "attended":
+            direct.setdefault(e, [])
+            for p in _as_list(d.get("participation")) or ["出席"]:
+                if p not in direct[e]:
+                    direct[e].append(p)
+    if not carry_up:
+        return direct
+    out = dict(direct)
+    for e in list(direct):
+        for a in ancestors(g, e):
+            out.setdefault(a, [])
+    return out
+
+
+def _event_info(g: nx.MultiDiGraph, e: str) -> dict:
+    d = g.nodes[e]
+    return {"id": e, "event": label(g, e), "date": str(d.get("date") or "")}
+
+
+def _most_specific(g: nx.MultiDiGraph, events: set[str]) -> list[str]:
+    """Drop events that are ancestors of another event in the set."""
+    implied = {a for e in events for a in ancestors(g, e)}
+    return sorted(events - implied)
+
+
+# ---------------------------------------------------------------- co-attendance
+
+def coattend(g: nx.MultiDiGraph, min_shared: int = 1, person: str | None = None) -> list[dict]:
+    """Pairs of persons who attended the same events (sub-events count for their parents).
+
+    Each pair: a, b (labels), a_id, b_id, shared (count), events [{id, event, date}].
+    Sorted by shared count (desc), then names.
+    """
+    persons = nodes_of_kind(g, "person")
+    events_of = {p: set(attended(g, p)) for p in persons}
+    attendees: dict[str, set[str]] = defaultdict(set)
+    for p, evs in events_of.items():
+        for e in evs:
+            attendees[e].add(p)
+    focus = find_node(g, person, "person") if person else None
+    pairs: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for e, people in attendees.items():
+        people_sorted = sorted(people)
+        for i, a in enumerate(people_sorted):
+            for b in people_sorted[i + 1:]:
+                if focus and focus not in (a, b):
+                    continue
+                pairs[(a, b)].add(e)
+    out = []
+    for (a, b), evs in pairs.items():
+        specific = _most_specific(g, evs)
+        if len(specific) < min_shared:
+            continue
+        if focus == b:   # the asked-about person first
+            a, b = b, a
+        out.append({"a": label(g, a), "b": label(g, b), "a_id": a, "b_id": b, "shared": len(specific),
+                    "events": [_event_info(g, e) for e in specific]})
+    out.sort(key=lambda r: (-r["shared"], r["a"], r["b"], r["a_id"], r["b_id"]))
+    return out
+
+
+def coattendance_graph(g: nx.MultiDiGraph, min_shared: int = 1) -> nx.Graph:
+    """Person–person projection: weight = number of shared events, events = their labels."""
+    proj = nx.Graph()
+    for p in nodes_of_kind(g, "person"):
+        d = g.nodes[p]
+        proj.add_node(p, label=label(g, p), aliases=list(_as_list(d.get("aliases"))),
+                      event_count=len(attended(g, p)))
+    for r in coattend(g, min_shared=min_shared):
+        proj.add_edge(r["a_id"], r["b_id"], weight=r["shared"],
+                      events=[e["event"] for e in r["events"]],
+                      event_ids=[e["id"] for e in r["events"]])
+    return proj
+
+
+# ---------------------------------------------------------------- profiles
+
+def roles(g: nx.MultiDiGraph, person: str) -> list[dict]:
+    out = []
+    for _, o, d in g.out_edges(person, data=True):
+        if d.get("relation") == "holds_role":
+            out.append({"id": o, "organization": label(g, o), "titles": _as_list(d.get("title"))})
+    return sorted(out, key=lambda r: (r["organization"], r["id"]))
+
+
+def person_profile(g: nx.MultiDiGraph, name: str) -> dict:
+    """Titles by organization, events with kind of participation, co-attendees."""
+    p = find_node(g, name, "person")
+    d = g.nodes[p]
+    direct = attended(g, p, carry_up=False)
+    events = []
+    for e, parts in sorted(attended(g, p).items(), key=lambda kv: (str(g.nodes[kv[0]].get("date") or ""), label(g, kv[0]))):
+        info = _event_info(g, e)
+        info["participation"] = parts if e in direct else ["(via sub-event)"]
+        events.append(info)
+    co = [{"person": r["b"], "id": r["b_id"], "shared": r["shared"],
+           "events": [e["event"] for e in r["events"]]} for r in coattend(g, person=p)]
+    return {"id": p, "person": label(g, p), "aliases": _as_list(d.get("aliases")),
+            "roles": roles(g, p), "events": events, "coattendees": co,
+            "docs": _as_list(d.get("docs"))}
+
+
+PARTICIPATION_ORDER = ["主持", "致辞", "视频致辞", "主旨演讲", "发言", "演讲", "对话", "点评", "签约", "颁奖", "出席"]
+
+
+def _participation_rank(p: str) -> tuple[int, str]:
+    return (PARTICIPATION_ORDER.index(p) if p in PARTICIPATION_ORDER else len(PARTICIPATION_ORDER), p)
+
+
+def event_profile(g: nx.MultiDiGraph, name: str) -> dict:
+    """Roster grouped by participation, organizers, parent and sub-events."""
+    e = find_node(g, name, "event")
+    d = g.nodes[e]
+    roster: dict[str, list[dict]] = defaultdict(list)
+    for u, _, ed in g.in_edges(e, data=True):
+        if ed.get("relation") == "attended":
+            for part in _as_list(ed.get("participation")) or ["出席"]:
+                roster[part].append({"id": u, "person": label(g, u),
+                                     "titles": [f"{r['organization']} {'、'.join(r['titles'])}".strip()
+                                                for r in roles(g, u)]})
+    organizers = sorted(({"id": u, "organization": label(g, u)} for u, _, ed in g.in_edges(e, data=True)
+                         if ed.get("relation") == "organized"), key=lambda r: (r["organization"], r["id"]))
+    return {
+        "id": e, "event": label(g, e), "date": str(d.get("date") or ""), "place": str(d.get("place") or ""),
+        "aliases": _as_list(d.get("aliases")),
+        "roster": {k: sorted(v, key=lambda r: (r["person"], r["id"]))
+                   for k, v in sorted(roster.items(), key=lambda kv: _participation_rank(kv[0]))},
+        "organizers": organizers,
+        "part_of": [_event_info(g, x) for x in parents(g, e)],
+        "sub_events": [_event_info(g, x) for x in children(g, e)],
+        "docs": _as_list(d.get("docs")),
+    }
+
+
+def between(g: nx.MultiDiGraph, a: str, b: str) -> dict:
+    """Shared events and organizations of two nodes, and a shortest path between them."""
+    na, nb = find_node(g, a), find_node(g, b)
+
+    def events(n: str) -> set[str]:
+        kind = g.nodes[n].get("kind")
+        if kind == "person":
+            return set(attended(g, n))
+        if kind == "event":
+            return {n, *ancestors(g, n)}
+        return {v for _, v, d in g.out_edges(n, data=True) if d.get("relation") == "organized"}
+
+    def orgs(n: str) -> set[str]:
+        kind = g.nodes[n].get("kind")
+        if kind == "person":
+            return {r["id"] for r in roles(g, n)}
+        if kind == "organization":
+            return {n}
+        return {u for u, _, d in g.in_edges(n, data=True) if d.get("relation") == "organized"}
+
+    shared_events = _most_specific(g, events(na) & events(nb))
+    shared_orgs = sorted(orgs(na) & orgs(nb))
+    und = nx.Graph(g.to_undirected(as_view=True))
+    try:
+        path = nx.shortest_path(und, na, nb)
+    except nx.NetworkXNoPath:
+        path = []
+    steps = []
+    for u, v in zip(path, path[1:]):
+        rels = sorted({d.get("relation", "") for d in g.get_edge_data(u, v, default={}).values()} |
+                      {d.get("relation", "") for d in g.get_edge_data(v, u, default={}).values()})
+        steps.append({"from": label(g, u), "relation": "/".join(rels), "to": label(g, v)})
+    return {"a": label(g, na), "b": label(g, nb), "a_id": na, "b_id": nb,
+            "shared_events": [_event_info(g, e) for e in shared_events],
+            "shared_organizations": [{"id": o, "organization": label(g, o)} for o in shared_orgs],
+            "path": [label(g, n) for n in path], "path_ids": path, "steps": steps}
+
+
+# ---------------------------------------------------------------- rankings
+
+def neighbour_count(g: nx.MultiDiGraph, n: str) -> int:
+    """Distinct neighbours, either direction: the degree people mean."""
+    return len(set(g.predecessors(n)) | set(g.successors(n)))
+
+
+def top(g: nx.MultiDiGraph, by: str = "degree", n: int = 20, kind: str | None = None) -> list[dict]:
+    """The most connected nodes: by degree, betweenness (on the undirected simple graph) or events attended."""
+    if by == "degree":
+        scores = {x: neighbour_count(g, x) for x in g.nodes}
+    elif by == "betweenness":
+        und = nx.Graph(g.to_undirected(as_view=True))
+        # exact for small graphs; sampled with a fixed seed above 1000 nodes to stay interactive
+        k = 500 if und.number_of_nodes() > 1000 else None
+        scores = nx.betweenness_centrality(und, k=k, seed=LOUVAIN_SEED if k else None)
+    elif by == "events":
+        scores = {x: len(attended(g, x)) for x in nodes_of_kind(g, "person")}
+    else:
+        raise ValueError(f"unknown ranking {by!r}: use degree, betweenness or events")
+    rows = [{"id": x, "label": label(g, x), "kind": str(g.nodes[x].get("kind") or ""),
+             "score": round(float(s), 6) if by == "betweenness" else int(s)}
+            for x, s in scores.items() if kind is None or g.nodes[x].get("kind") == kind]
+    rows.sort(key=lambda r: (-r["score"], r["label"], r["id"]))
+    return rows[:n] if n else rows
+
+
+def communities(g: nx.MultiDiGraph, seed: int = LOUVAIN_SEED, resolution: float = 1.0) -> list[dict]:
+    """Louvain communities of the undirected graph (parallel edges add weight), largest first."""
+    und = nx.Graph()
+    und.add_nodes_from(sorted(g.nodes))
+    for u, v in sorted((str(u), str(v)) for u, v in g.edges()):
+        a, b = min(u, v), max(u, v)
+        if a == b:
+            continue
+        w = und.edges[a, b]["weight"] + 1 if und.has_edge(a, b) else 1
+        und.add_edge(a, b, weight=w)
+    if und.number_of_edges() == 0:
+        groups = [{n} for n in und.nodes]
+    else:
+        groups = nx.community.louvain_communities(und, weight="weight", seed=seed, resolution=resolution)
+    out = []
+    for members in groups:
+        ms = sorted(members, key=lambda x: (-neighbour_count(g, x), label(g, x), x))
+        kinds: dict[str, int] = defaultdict(int)
+        for m in ms:
+            kinds[str(g.nodes[m].get("kind") or "")] += 1
+        out.append({"size": len(ms), "kinds": dict(sorted(kinds.items())), "ids": ms,
+                    "members": [label(g, m) for m in ms]})
+    out.sort(key=lambda c: (-c["size"], c["ids"]))
+    for i, c in enumerate(out, 1):
+        c["community"] = i
+    return out
