@@ -1,0 +1,1 @@
+"""Text → records: reading, folding, recognition (a spaCy pipeline) and linking."""

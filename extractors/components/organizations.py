@@ -1,0 +1,86 @@
+"""Organizations: NER names that end like an organization, the organizations
+of title chains, and the abbreviations an article introduces itself
+(上海市卫生健康委员会 … 市卫健委; 四川大学华西医院 … 华西医院)."""
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from extractors.article import Article
+from extractors.lexicon import words
+
+_EVENTISH = re.compile(r"(论坛|大会|峰会|会议|仪式|典礼|博览会|发布会|研讨会|颁奖)")
+_BAD = re.compile(r"[\d\s“”\"《》:：]|^[的在与和]")
+
+
+def org_like_name(name: str) -> bool:
+    if len(name) < 2 or _BAD.search(name) or _EVENTISH.search(name):
+        return False
+    return any(name.endswith(s) for s in words("org_suffixes"))
+
+
+def ner_orgs(art: Article) -> Counter:
+    """ORG entities that look like organization names, with their counts."""
+    counts: Counter = Counter()
+    person_chars = {i for p in art.persons.values() for m in p.mentions for i in range(m.start, m.end)}
+    for s, e, label in art.ents:
+        if label != "ORG":
+            continue
+        name = art.text[s:e].strip()
+        if name.startswith(("原", "前")):
+            name = name[1:]
+        if person_chars.intersection(range(s, e)):
+            continue
+        if org_like_name(name) and len(name) >= 3:
+            counts[name] += 1
+    return counts
+
+
+def is_abbreviation(short: str, long: str) -> bool:
+    """`short` abbreviates `long`: 市卫健委/上海市卫生健康委员会, 华西医院/四川大学华西医院."""
+    if len(short) >= len(long) or len(short) < 2:
+        return False
+    if long.endswith(short) and len(short) >= 4:
+        return True
+    # characters in order, first and last matching (委 … 委员会 counts as the last)
+    if short[0] not in long[:max(3, len(long) // 2)]:
+        return False
+    pos = 0
+    for ch in short:
+        pos = long.find(ch, pos)
+        if pos < 0:
+            return False
+        pos += 1
+    last = short[-1]
+    return long.endswith(last) or long.endswith(last + "员会") or long.endswith(last + "会")
+
+
+def main_org(art: Article, counts: Counter) -> str:
+    if not counts:
+        return ""
+    return max(sorted(counts), key=lambda k: counts[k])
+
+
+def collect_orgs(art: Article) -> dict[str, set[str]]:
+    """Folded organization name -> aliases, with abbreviations folded into their long forms."""
+    counts = ner_orgs(art)
+    for r in art.roles:
+        counts[r.org] += 1
+    names = sorted(counts, key=lambda n: (-len(n), n))
+    canonical: dict[str, str] = {}
+    for short in sorted(counts, key=len):
+        for long in names:
+            if long != short and is_abbreviation(short, long) and art.text.find(long) < art.text.find(short) + 1:
+                canonical[short] = long
+                break
+    out: dict[str, set[str]] = {}
+    for name in counts:
+        target = canonical.get(name, name)
+        while target in canonical and canonical[target] != target:
+            target = canonical[target]
+        out.setdefault(target, set())
+        if target != name:
+            out[target].add(name)
+    for r in art.roles:
+        r.org = canonical.get(r.org, r.org)
+    return out

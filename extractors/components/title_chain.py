@@ -1,0 +1,253 @@
+"""Title chains: "中国科学院院士、北京大学未来技术学院教授、国家生物医学成像科学中心主任程和平".
+
+The words before a name, back to the previous name or clause boundary, are a
+chain of links separated by 、，兼; each link is ORG TITLE [ORG TITLE…]. A link
+without an organization takes the one before it in the chain (副总经理、党组成员
+share one), a chain that opens without one takes the previous chain's
+organization in the same enumeration, and a bare generic word (集团, 公司)
+stands for the organization the article is about. A title right after the name
+(…中心主任徐瑞华院长, 医学院莫树锦教授) belongs to the last organization.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+
+from extractors.article import Article, Person, Role
+from extractors.lexicon import words
+
+LINK_SEP = re.compile(r"[、，,]|兼")
+# word tags that can be part of a chain (organizations and titles)
+CHAIN_TAGS = {"ORG", "LOC", "n", "nz", "nw", "vn", "an", "s", "f", "a", "m", "q", "j", "w"}
+CHAIN_PUNCT = set("、，,()（）·")
+STOP_WORDS = {"和", "与", "及", "以及", "暨", "等", "的", "在", "由", "为", "是", "代表", "邀请", "包括", "有", "向",
+              "对", "从", "将", "并", "也", "还", "上", "中", "下", "时", "后", "前", "会上", "期间"}
+DEPARTMENT = re.compile(r"(部|处|科|室|司|系|办公室|办|所|组)$")
+INSTITUTION = re.compile(r"(大学|学院|医院|集团|公司|协会|学会|委员会|政府|研究院|科学院|工程院|中心|银行|基金会|联合会|商会|实验室|局|厅|委|署|部)$")
+HONORIFIC_ONLY = {"院士", "教授", "博士", "专家", "学者", "研究员"}
+
+
+@lru_cache(maxsize=1)
+def _titles() -> tuple[frozenset[str], int, tuple[str, ...]]:
+    titles = words("titles")
+    prefixes = tuple(sorted(words("title_prefixes"), key=len, reverse=True))
+    return titles, max(len(t) for t in titles), prefixes
+
+
+def title_len_at(s: str, i: int) -> int:
+    """Length of the longest title (with prefixes such as 党委, 原) starting at s[i], or 0."""
+    titles, maxlen, prefixes = _titles()
+    best = 0
+    for k in range(min(maxlen, len(s) - i), 1, -1):
+        if s[i:i + k] in titles:
+            best = k
+            break
+    for p in prefixes:
+        if s.startswith(p, i):
+            rest = title_len_at(s, i + len(p))
+            if rest:
+                best = max(best, len(p) + rest)
+    return best
+
+
+def title_suffix(s: str) -> str:
+    """The longest title that `s` ends with, or ""."""
+    for i in range(len(s)):
+        n = title_len_at(s, i)
+        if n and i + n == len(s):
+            return s[i:]
+    return ""
+
+
+@dataclass
+class Link:
+    org: str
+    title: str
+    start: int
+    end: int
+
+
+def _org_like(art: Article, org: str, start: int, end: int) -> bool:
+    if len(org) < 2:
+        return False
+    if any(s <= start + 1 and e >= end - 1 and lab in ("ORG", "LOC") for s, e, lab in art.ents if e >= start and s <= end):
+        return True
+    suffixes = words("org_suffixes")
+    return any(org.endswith(x) for x in suffixes) or org in art.orgs
+
+
+def _trim_org(art: Article, start: int, end: int) -> tuple[int, int]:
+    """Drop leading words that are not part of an organization name (主办方, 著名…)."""
+    text = art.text
+    while start < end:
+        i = art.word_index(start)
+        w = art.words[i] if art.words else None
+        if w is None or w.start != start:
+            break
+        if text[start] in "原前" and start + 1 < end:
+            start += 1
+            continue
+        if w.tag in ("ORG", "LOC", "nz", "m", "j") or w.end >= end:
+            break
+        # a common noun only stays when an organization suffix follows directly
+        nxt = text[w.end:end]
+        if w.tag in ("n", "vn", "nw") and not nxt[:1].isspace() and _org_like(art, text[start:end], start, end) \
+                and not any(x in text[start:w.end] for x in ("主办方", "承办方", "著名", "知名", "来自")):
+            break
+        start = w.end
+    return start, end
+
+
+def parse_link(art: Article, start: int, end: int) -> list[Link]:
+    """ORG TITLE [ORG TITLE…] inside one link of a chain."""
+    text = art.text
+    s = text[start:end]
+    out: list[Link] = []
+    org_start = 0
+    i = 0
+    while i < len(s):
+        n = title_len_at(s, i)
+        at_boundary = art.is_boundary(start + i) or n >= 3
+        ends_ok = i + n == len(s) or art.is_boundary(start + i + n) or title_len_at(s, i + n) > 0
+        if n and at_boundary and ends_ok:
+            org = s[org_start:i].strip()
+            out.append(Link(org, s[i:i + n], start + org_start, start + i + n))
+            i += n
+            org_start = i
+        else:
+            i += 1
+    if org_start < len(s) and s[org_start:].strip():
+        out.append(Link(s[org_start:].strip(), "", start + org_start, end))
+    return out
+
+
+def chain_start(art: Article, pos: int, floor: int) -> int:
+    """Walk back over chain words from `pos` to where the chain begins."""
+    text = art.text
+    i = art.word_index(pos - 1) if pos > 0 else 0
+    start = pos
+    while i >= 0:
+        w = art.words[i]
+        if w.end > pos:
+            i -= 1
+            continue
+        if w.start < floor:
+            break
+        if w.tag == "PER" or w.text in STOP_WORDS:
+            break
+        if w.tag == "w" and not set(w.text) <= CHAIN_PUNCT:
+            break
+        if w.tag not in CHAIN_TAGS and title_len_at(w.text, 0) != len(w.text) and not _glued_title(text, w):
+            break
+        start = w.start
+        i -= 1
+    return start
+
+
+def _glued_title(text: str, w) -> bool:
+    # LAC sometimes tags a title as a verb (主持) or splits it oddly; accept words that end a title
+    return bool(title_suffix(w.text))
+
+
+def resolve_generic(art: Article, org: str) -> str:
+    """集团 / 公司 / 我校 … → the organization the article is about."""
+    generic = words("generic_orgs")
+    if org not in generic:
+        return org
+    tail = org[-2:] if org not in ("我校", "本校", "该校") else "学"
+    counts = Counter(art.text[s:e] for s, e, lab in art.ents if lab == "ORG" and art.text[s:e].endswith(tail[-2:]))
+    counts.update({k: 2 for k in art.orgs if k.endswith(tail)})
+    if org in ("我校", "本校", "该校", "学校"):
+        counts = Counter({k: v for k, v in counts.items() if k.endswith(("大学", "学院"))})
+    counts.pop(org, None)
+    if counts:
+        return max(sorted(counts), key=lambda k: counts[k])
+    return art.main_org or org
+
+
+def roles_for(art: Article, person: Person, mention_start: int, mention_end: int, floor: int,
+              inherited_org: str) -> tuple[list[Role], str]:
+    """Roles from the chain before one mention (and a title right after it)."""
+    text = art.text
+    cstart = chain_start(art, mention_start, floor)
+    raw_links: list[tuple[int, int]] = []
+    pos = cstart
+    for m in LINK_SEP.finditer(text, cstart, mention_start):
+        raw_links.append((pos, m.start()))
+        pos = m.end()
+    raw_links.append((pos, mention_start))
+    links: list[Link] = []
+    for s, e in raw_links:
+        if e > s:
+            links.extend(parse_link(art, s, e))
+    # leading pieces without a title are not part of this person's chain
+    while links and not links[0].title and len(links) > 1:
+        links.pop(0)
+    roles: list[Role] = []
+    current = ""
+    first_org = ""
+    for k, link in enumerate(links):
+        org = link.org
+        if org:
+            o_s, o_e = _trim_org(art, link.start, link.start + len(org))
+            org = text[o_s:o_e].strip("()（） ")
+            if org.startswith(("原", "前")) and link.title:
+                link.title = org[0] + link.title
+                org = org[1:]
+        title = link.title
+        if org and title and DEPARTMENT.search(org) and not INSTITUTION.search(org[:-1] or org) and current \
+                and len(org) <= 8 and org not in art.orgs:
+            title, org = org + title, current          # 国际合作部部长 of the organization before
+        if org:
+            org = resolve_generic(art, org)
+            if not _org_like(art, org, link.start, link.end):
+                org = ""
+        if not org and title:
+            org = current or (inherited_org if k == 0 or not first_org else "")
+        if org and title:
+            roles.append(Role(person.key, title, org, link.start, link.end))
+            current = org
+            first_org = first_org or org
+        elif org and not title:
+            current = org
+    # a title right after the name: 徐瑞华院长, 莫树锦教授
+    after = title_len_at(text, mention_end)
+    if after and current:
+        title = text[mention_end:mention_end + after]
+        if title not in ("院士",) and not any(r.title == title and r.org == current for r in roles):
+            roles.append(Role(person.key, title, current, mention_end, mention_end + after))
+    return roles, (first_org or inherited_org)
+
+
+def find_roles(art: Article) -> list[Role]:
+    """Roles of every person from every mention's chain, without repeats."""
+    mentions = sorted((m for p in art.persons.values() for m in p.mentions), key=lambda m: m.start)
+    roles: list[Role] = []
+    seen: set[tuple[str, str, str]] = set()
+    prev_end_in_sentence = 0
+    inherited = ""
+    prev_sentence = None
+    prev_roles: list[Role] = []
+    for m in mentions:
+        sent = art.sentence_of(m.start)
+        if sent != prev_sentence:
+            prev_end_in_sentence, inherited, prev_roles = sent[0], "", []
+            prev_sentence = sent
+        person = art.persons[m.key]
+        found, first_org = roles_for(art, person, m.start, m.end, prev_end_in_sentence, inherited)
+        # 中国科学院院士顾秉林、许智宏、饶子和: an honorific title runs over an enumeration of bare names
+        if not found and art.text[prev_end_in_sentence - 1:prev_end_in_sentence] != "" and prev_roles \
+                and art.text[prev_end_in_sentence:m.start] in ("、",):
+            found = [Role(person.key, r.title, r.org, r.start, r.end) for r in prev_roles if r.title in HONORIFIC_ONLY]
+        for r in found:
+            k = (r.person, r.title, r.org)
+            if k not in seen:
+                seen.add(k)
+                roles.append(r)
+        if found:
+            inherited = first_org
+            prev_roles = found
+        prev_end_in_sentence = m.end
+    return roles

@@ -1,0 +1,114 @@
+"""Build the spaCy pipeline and turn one `Document` into `DocumentRecords`.
+
+    fold → blank furniture/spam → spaCy Doc (character tokens)
+      → NER backends (lac_ner / hanlp_ner → doc.spans["ner:*"]) → ner_vote (doc.ents)
+      → article → persons → title_chain → organizations → events → attendance
+      → records (offsets point into the original text)
+"""
+from __future__ import annotations
+
+import re
+
+import spacy
+from spacy.language import Language
+
+import extractors.components  # noqa: F401  (registers the components)
+from extractors.article import Article
+from extractors.documents import Document
+from extractors.furniture import clean
+from extractors.normalize import fold, fold_name
+from extractors.records import (AttendanceRecord, DocumentRecords, EventRecord, Evidence, OrganizationRecord,
+                                PersonRecord, RoleRecord)
+
+PIPELINE_VERSION = "1"
+RULE_COMPONENTS = ["article", "persons", "title_chain", "organizations", "events", "attendance"]
+NER_BACKENDS = {"lac": "lac_ner", "hanlp": "hanlp_ner"}
+
+
+def parse_ner_spec(spec: str) -> list[tuple[str, str | None]]:
+    """"lac" / "hanlp:MODEL" / "lac+hanlp:MODEL" → [(backend, model or None)]."""
+    out = []
+    for part in spec.split("+"):
+        name, _, model = part.strip().partition(":")
+        if name not in NER_BACKENDS:
+            raise ValueError(f"unknown NER backend {name!r} in --ner {spec!r}: use lac, hanlp[:MODEL] or lac+hanlp[:MODEL]")
+        out.append((name, model or None))
+    return out
+
+
+def build_nlp(ner: str = "lac") -> Language:
+    nlp = spacy.blank("zh")   # character tokens: every offset is a token boundary
+    for backend, model in parse_ner_spec(ner):
+        if backend == "hanlp":
+            import extractors.components.hanlp_ner  # noqa: F401  (registers hanlp_ner; fails clearly without the extra)
+            nlp.add_pipe("hanlp_ner", config={"model": model})
+        else:
+            nlp.add_pipe(NER_BACKENDS[backend])
+    nlp.add_pipe("ner_vote")
+    for name in RULE_COMPONENTS:
+        nlp.add_pipe(name)
+    return nlp
+
+
+_DATE = re.compile(r"((?:19|20)\d{2})[-/.年](\d{1,2})[-/.月](\d{1,2})")
+
+
+def _meta_date(document: Document) -> str:
+    for src in (document.date, document.original_head if hasattr(document, "original_head") else "", document.text[:400]):
+        m = _DATE.search(str(src or ""))
+        if m:
+            return f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
+    return ""
+
+
+class Extractor:
+    """Callable: Document → DocumentRecords. Holds one spaCy pipeline."""
+
+    def __init__(self, ner: str = "lac"):
+        self.nlp = build_nlp(ner)
+
+    def analyse(self, document: Document) -> Article:
+        folded = fold(document.text)
+        doc = self.nlp.make_doc(clean(folded))
+        doc._.meta = {"id": document.id, "original": document.text, "title": fold(document.title),
+                      "date": _meta_date(document)}
+        for _, proc in self.nlp.pipeline:
+            doc = proc(doc)
+        return doc._.article
+
+    def __call__(self, document: Document) -> DocumentRecords:
+        return to_records(self.analyse(document), document)
+
+
+def _evidence(art: Article, start: int, end: int) -> Evidence:
+    s, e = art.sentence_of(start)
+    return Evidence(art.doc_id, art.original[s:e].strip(), start, end)
+
+
+def to_records(art: Article, document: Document) -> DocumentRecords:
+    """Article findings → records; names shown as the article writes them."""
+    orig = art.original
+    out = DocumentRecords(doc=document.id, title=document.title, date=art.date)
+    for p in art.persons.values():
+        s, e = p.first
+        display = orig[s:e]
+        aliases = sorted({orig[m.start:m.end] for m in p.mentions} - {display})
+        out.persons.append(PersonRecord(display, fold_name(p.key), aliases,
+                                        [_evidence(art, m.start, m.end) for m in p.mentions[:3]]))
+    for name, aliases in sorted(art.orgs.items()):
+        i = art.text.find(name)
+        display = orig[i:i + len(name)] if i >= 0 else name
+        ev = [_evidence(art, i, i + len(name))] if i >= 0 else []
+        out.organizations.append(OrganizationRecord(display, fold_name(name), sorted(aliases), ev))
+    for r in art.roles:
+        out.roles.append(RoleRecord(fold_name(r.person), r.title, fold_name(r.org), _evidence(art, r.start, r.end)))
+    for ev in art.events.values():
+        s, e = ev.mentions[0]
+        display = orig[s:e] if art.text[s:e] == ev.name else ev.name
+        out.events.append(EventRecord(ev.id, display, fold_name(ev.name), ev.date, ev.place, ev.parent, ev.minor,
+                                      [fold_name(o) for o in ev.organizers if o in art.orgs],
+                                      [_evidence(art, s, e)]))
+    for a in art.attendance:
+        out.attendance.append(AttendanceRecord(fold_name(a.person), a.event, a.participation,
+                                               _evidence(art, a.start, a.end)))
+    return out

@@ -1,0 +1,1 @@
+"""Records → a NetworkX multigraph: resolve, build, query, export, and the command line."""
