@@ -15,6 +15,7 @@ from graph.export.coattendance import write_coattendance
 from graph.export.csv_export import write_edges_csv, write_nodes_csv
 from graph.export.gexf import write_gexf
 from graph.export.graphml import write_graphml
+from graph.export.html import write_html
 from graph.export.json_export import write_json
 
 Writer = Callable[[nx.MultiDiGraph, "str | os.PathLike"], None]
@@ -27,6 +28,7 @@ WRITERS: dict[str, Writer] = {
     "nodes.csv": write_nodes_csv,
     "edges.csv": write_edges_csv,
     "coattendance.graphml": write_coattendance,
+    "graph.html": write_html,
 }
 
 

@@ -1,0 +1,225 @@
+"""`graph.html`: one self-contained, offline page to explore the graph.
+
+vis-network (copied from pyvis' bundled 9.1.2 into `vendor/`) and the page's
+own controls are inlined; there is no CDN and no other request (the page's
+Content-Security-Policy forbids them too). Article text enters the page only
+as JSON in a `<script type="application/json">` block with `<`, `>`, `&` and
+U+2028/2029 escaped, and the page shows it only through `textContent` and
+canvas labels.
+
+Large graphs would freeze a browser tab, so above `LARGE_GRAPH` nodes the page
+shows a view (`focus` ego network, `top` most connected, `kind`), by default the
+`DEFAULT_TOP` most connected nodes, with a note saying so.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import networkx as nx
+
+from extractors.normalize import fold_name
+from graph.export.atomic import write_text
+from graph.export.style import KIND_STYLE, kind_style, node_size
+from graph import query as q
+
+LARGE_GRAPH = 2000      # nodes; vis-network's physics gets sluggish beyond a few thousand
+DEFAULT_TOP = 500       # what a large graph shows unless asked for another view
+HERE = Path(__file__).parent
+EDGE_COLOURS = {"holds_role": "#e08a1e", "attended": "#3b7dd8", "part_of": "#2e9e5b", "organized": "#9c5fc9"}
+
+
+# ---------------------------------------------------------------- views
+
+def _induced(g: nx.MultiDiGraph, keep) -> nx.MultiDiGraph:
+    return g.subgraph(sorted(keep)).copy()
+
+
+def _most_connected(g: nx.MultiDiGraph, n: int) -> list[str]:
+    return sorted(g.nodes, key=lambda x: (-q.neighbour_count(g, x), str(x)))[:n]
+
+
+def select_view(g: nx.MultiDiGraph, focus: str | None = None, top: int | None = None,
+                kinds: list[str] | None = None, limit: int = LARGE_GRAPH) -> tuple[nx.MultiDiGraph, str]:
+    """The part of `g` to draw and a note describing it ('' when it is the whole graph).
+
+    Raises graph.query.UnknownName for a focus that names no node.
+    """
+    total = g.number_of_nodes()
+    view, notes = g, []
+    if kinds:
+        view = _induced(view, [n for n, k in view.nodes(data="kind") if k in kinds])
+        notes.append(f"kinds: {', '.join(kinds)}")
+    if focus:
+        centre = q.find_node(view, focus)
+        und = nx.Graph(view.to_undirected(as_view=True))
+        # two steps reach co-attendees and colleagues; fall back to one step if that is too much
+        ego = nx.ego_graph(und, centre, radius=2)
+        if ego.number_of_nodes() > limit:
+            ego = nx.ego_graph(und, centre, radius=1)
+        view = _induced(view, ego.nodes)
+        notes.append(f"neighbourhood of {q.label(g, centre)}")
+    if top or view.number_of_nodes() > limit:
+        n = min(top or DEFAULT_TOP, limit)
+        if view.number_of_nodes() > n:
+            view = _induced(view, _most_connected(view, n))
+            notes.append(f"the {n} most connected nodes")
+    if not notes:
+        return g, ""
+    return view, (f"Showing {view.number_of_nodes()} of {total} nodes ({'; '.join(notes)}). "
+                  "Other views: forumgraph html GRAPH --focus NAME | --top N | --kind KIND")
+
+
+# ---------------------------------------------------------------- page data
+
+@lru_cache(maxsize=1)
+def _traditional_to_simplified() -> dict[str, str]:
+    """OpenCC's character table (Traditional -> first Simplified form), or {} if not found."""
+    try:
+        import opencc
+        table = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
+        out = {}
+        for line in table.read_text(encoding="utf-8").splitlines():
+            parts = line.split("\t")
+            if len(parts) == 2 and len(parts[0]) == 1:
+                simp = parts[1].split(" ")[0]
+                if len(simp) == 1 and simp != parts[0]:
+                    out[parts[0]] = simp
+        return out
+    except (ImportError, OSError):
+        return {}
+
+
+def _search_key(names: list[str]) -> str:
+    keys = []
+    for name in names:
+        for k in (name.lower(), fold_name(name).lower()):
+            if k not in keys:
+                keys.append(k)
+    return "\n".join(keys)
+
+
+def _evidence(d: dict) -> list[dict]:
+    ev = d.get("evidence") or []
+    if isinstance(ev, str):
+        try:
+            ev = json.loads(ev)
+        except json.JSONDecodeError:
+            ev = []
+    return [{"doc": str(e.get("doc", "")), "sentence": str(e.get("sentence", ""))} for e in ev if isinstance(e, dict)]
+
+
+def _details(g: nx.MultiDiGraph, n: str) -> dict:
+    """What the side panel shows for a node (computed on the whole graph, not the view)."""
+    d = g.nodes[n]
+    kind = d.get("kind")
+    out: dict = {"evidence": _evidence(d)}
+    if kind == "person":
+        out["roles"] = q.roles(g, n)
+        direct = q.attended(g, n, carry_up=False)
+        out["events"] = [{**q._event_info(g, e), "participation": direct.get(e, ["(via sub-event)"])}
+                         for e in sorted(q.attended(g, n), key=lambda e: (str(g.nodes[e].get("date") or ""), q.label(g, e)))]
+        # the sentence that says what they did is the best evidence for a person
+        for _, _, ed in sorted(g.out_edges(n, data=True), key=lambda e: str(e[1])):
+            for ev in _evidence(ed):
+                if ev not in out["evidence"]:
+                    out["evidence"].append(ev)
+        out["evidence"] = out["evidence"][:6]
+    elif kind == "organization":
+        out["members"] = sorted(({"id": u, "person": q.label(g, u), "titles": q._as_list(ed.get("title"))}
+                                 for u, _, ed in g.in_edges(n, data=True) if ed.get("relation") == "holds_role"),
+                                key=lambda r: (r["person"], r["id"]))
+        out["events"] = [q._event_info(g, v) for _, v, ed in sorted(g.out_edges(n, data=True), key=lambda e: str(e[1]))
+                         if ed.get("relation") == "organized"]
+    elif kind == "event":
+        prof = q.event_profile(g, n)
+        out.update(date=prof["date"], place=prof["place"], part_of=prof["part_of"], sub_events=prof["sub_events"],
+                   organizers=prof["organizers"],
+                   roster=[{"participation": k, "persons": v} for k, v in prof["roster"].items()])
+    return out
+
+
+def _event_scope(g: nx.MultiDiGraph, view: nx.MultiDiGraph, e: str) -> list[str]:
+    """Nodes shown when filtering by event `e`: it, its sub-events and parents, and who attended/organized them."""
+    events = {e, *q.ancestors(g, e)}
+    stack = [e]
+    while stack:
+        for c in q.children(g, stack.pop()):
+            if c not in events:
+                events.add(c)
+                stack.append(c)
+    scope = set(events)
+    for x in events:
+        scope.update(u for u, _, d in g.in_edges(x, data=True) if d.get("relation") in ("attended", "organized"))
+    return sorted(s for s in scope if s in view)
+
+
+def page_data(g: nx.MultiDiGraph, view: nx.MultiDiGraph, note: str = "") -> dict:
+    nodes, needed_chars = [], set()
+    for n in sorted(view.nodes, key=str):
+        d = g.nodes[n]
+        kind = str(d.get("kind") or "")
+        colour, shape, _ = kind_style(kind)
+        names = [x for x in [str(d.get("label") or n), *q._as_list(d.get("aliases"))] if x]
+        search = _search_key(names)
+        needed_chars.update(search)
+        degree = q.neighbour_count(g, n)
+        nodes.append({"id": str(n), "label": names[0], "kind": kind, "color": colour, "shape": shape,
+                      "size": node_size(degree), "degree": degree, "aliases": names[1:],
+                      "docs": q._as_list(d.get("docs")), "search": search})
+    edges = []
+    for i, (u, v, k, d) in enumerate(sorted(view.edges(keys=True, data=True), key=lambda e: (str(e[0]), str(e[1]), str(e[2])))):
+        rel = str(d.get("relation") or k)
+        edges.append({"id": f"e{i}", "from": str(u), "to": str(v), "relation": rel,
+                      "color": EDGE_COLOURS.get(rel, "#999999")})
+    kinds = []
+    for kind, (colour, shape, name) in KIND_STYLE.items():
+        count = sum(1 for n in nodes if n["kind"] == kind)
+        kinds.append({"kind": kind, "color": colour, "shape": shape, "name": name, "count": count})
+    events = [n for n in nodes if n["kind"] == "event"]
+    events.sort(key=lambda n: (str(g.nodes[n["id"]].get("date") or ""), n["label"]))
+    # only the part of OpenCC's table that can lead to a name on this page
+    t2s = {t: s for t, s in _traditional_to_simplified().items() if s in needed_chars}
+    return {
+        "nodes": nodes, "edges": edges, "kinds": kinds, "note": note, "t2s": dict(sorted(t2s.items())),
+        "details": {n["id"]: _details(g, n["id"]) for n in nodes},
+        "events": [{"id": n["id"], "label": n["label"], "date": str(g.nodes[n["id"]].get("date") or "")} for n in events],
+        "eventScopes": {n["id"]: _event_scope(g, view, n["id"]) for n in events},
+        "stabilizationIterations": 400 if len(nodes) <= 300 else 200,
+    }
+
+
+# ---------------------------------------------------------------- rendering
+
+def json_for_script(obj) -> str:
+    """JSON that cannot end its <script> block or start markup: `<`, `>`, `&`, U+2028/2029 as \\u escapes."""
+    text = json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+@lru_cache(maxsize=1)
+def _assets() -> tuple[str, str, str]:
+    template = (HERE / "templates" / "graph.html").read_text(encoding="utf-8")
+    js = (HERE / "vendor" / "vis-network.min.js").read_text(encoding="utf-8")
+    css = (HERE / "vendor" / "vis-network.css").read_text(encoding="utf-8")
+    # the vendored code must not be able to close its own <script>/<style> element
+    assert "</script" not in js.lower() and "<!--" not in js, "vis-network.min.js cannot be inlined as is"
+    assert "</style" not in css.lower()
+    return template, js, css
+
+
+def render_html(g: nx.MultiDiGraph, focus: str | None = None, top: int | None = None,
+                kinds: list[str] | None = None, limit: int = LARGE_GRAPH) -> str:
+    view, note = select_view(g, focus=focus, top=top, kinds=kinds, limit=limit)
+    template, js, css = _assets()
+    parts = {"VIS_CSS": css, "VIS_JS": js, "GRAPH_DATA": json_for_script(page_data(g, view, note))}
+    # one pass: text substituted for one placeholder is never searched for another
+    return re.sub(r"@@([A-Z_]+)@@", lambda m: parts[m.group(1)], template)
+
+
+def write_html(g: nx.MultiDiGraph, path: str | os.PathLike) -> None:
+    write_text(path, render_html(g))
