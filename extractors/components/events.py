@@ -22,7 +22,7 @@ STOP_VERBS = {"举办", "举行", "召开", "出席", "参加", "主持", "开�
               "隆重", "圆满", "落幕", "亮相", "表示", "指出", "致辞", "发表", "作", "是", "有", "为", "成为",
               "参与", "组织", "主办", "承办", "协办", "邀请", "围绕", "聚焦", "设有", "设", "还", "了", "迎来", "走进",
               "来到", "前往", "回顾", "会见", "获得", "荣获", "向", "在", "于", "由", "将", "已", "等", "共同"}
-INNER_JOIN = {"与", "和", "及", "暨", "·", "-", "—", "、"}
+INNER_JOIN = {"与", "和", "及", "暨", "·", "-", "—"}
 DEMONSTRATIVE = ("本次", "此次", "这次", "该", "本届", "此届", "上届", "下届", "今年的", "本", "此", "各", "每", "全体",
                  "系列", "会前", "相关", "上述", "这场", "那场", "一场", "多场")
 PARENT_WORDS = ("大会", "博览会", "峰会", "年会", "科博会", "医博会")
@@ -86,6 +86,8 @@ def candidate_names(art: Article) -> list[tuple[int, int]]:
             j += 1
         if j != idx:
             continue
+        if idx + 1 < len(art.words) and art.words[idx + 1].text in ("暨",) and art.words[idx + 1].start == w.end:
+            continue   # 大会暨发布会: the name goes on
         start = w.start
         k = idx - 1
         while k >= 0:
@@ -118,7 +120,9 @@ def candidate_names(art: Article) -> list[tuple[int, int]]:
 
 def _same(a: str, b: str) -> bool:
     short, long_ = sorted((a, b), key=len)
-    return long_.endswith(short) and len(short) >= 4 and _event_word_at_end(short) is not None
+    if len(short) < 4 or _event_word_at_end(short) is None:
+        return False
+    return long_.endswith(short) or any(part.endswith(short) for part in long_.split("暨"))
 
 
 def _split_parent(name: str) -> str | None:

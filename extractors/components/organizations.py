@@ -19,14 +19,30 @@ def org_like_name(name: str) -> bool:
     return any(name.endswith(s) for s in words("org_suffixes"))
 
 
+def _extend(art: Article, e: int) -> int:
+    """中国研究型医院|学会: the NER stopped before a word that ends organization names."""
+    i = art.word_index(e)
+    if i < len(art.words) and art.words[i].start == e:
+        w = art.words[i]
+        if w.text in words("org_suffixes") and len(w.text) >= 2 and w.tag in ("n", "nz", "ORG"):
+            return w.end
+    return e
+
+
 def ner_orgs(art: Article) -> Counter:
     """ORG entities that look like organization names, with their counts."""
     counts: Counter = Counter()
+    raw: Counter = Counter()
     person_chars = {i for p in art.persons.values() for m in p.mentions for i in range(m.start, m.end)}
     for s, e, label in art.ents:
         if label != "ORG":
             continue
+        e = _extend(art, e)
         name = art.text[s:e].strip()
+        raw[name] += 1
+        if raw[name] == 2 and len(name) >= 3 and not _BAD.search(name) and not _EVENTISH.search(name) \
+                and not person_chars.intersection(range(s, e)):
+            counts[name] += 2     # named as an organization twice: trust the NER without a suffix
         if name.startswith(("原", "前")):
             name = name[1:]
         if person_chars.intersection(range(s, e)):

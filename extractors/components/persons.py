@@ -16,7 +16,12 @@ import re
 from extractors.article import Article, Person, PersonMention
 from extractors.lexicon import by_length, words
 
-HAN = r"\u4e00-\u9fff"
+
+def title_len_at(s: str, i: int) -> int:
+    from extractors.components.title_chain import title_len_at as _t
+    return _t(s, i)
+
+HAN = r"\u3400-\u4dbf\u4e00-\u9fff"
 _CHINESE_NAME = re.compile(rf"^[{HAN}]{{2,4}}$")
 _FOREIGN_NAME = re.compile(rf"^[{HAN}]{{1,8}}(·[{HAN}]{{1,8}}){{1,3}}$")
 _HONORIFICS = ("院士", "教授", "博士", "先生", "女士", "同志", "主席", "局长", "院长", "校长", "书记", "副校长")
@@ -51,7 +56,7 @@ def recovered_names(art: Article) -> list[tuple[int, int]]:
     """Names the NER missed, marked by a title before and a delimiter or honorific after."""
     text = art.text
     found = []
-    pattern = re.compile(rf"(?<=[{HAN}])([{HAN}]{{2,3}}?)(?=(院士|教授|博士|先生|女士|[,，、。;；:：\s]|出席|致辞|表示|指出|主持|在|等))")
+    pattern = re.compile(rf"(?<=[{HAN}])([{HAN}]{{2,3}}?)(?=(院士|教授|博士|先生|女士|[,，、。;；:：\s]|出席|致辞|致欢迎|表示|指出|主持|在|等|作|代表|发表|介绍|认为|谈到|说|分享|强调|通过|以视频))")
     for m in pattern.finditer(text):
         name = m.group(1)
         s, e = m.span(1)
@@ -75,18 +80,83 @@ def _is_reporter(text: str, start: int) -> bool:
     return any(window.endswith(w) for w in words("reporter_words"))
 
 
+_DOT = "·•・‧．･"
+_PERSON_CUES = ("表示", "指出", "致辞", "致欢迎", "出席", "主持", "认为", "说", "介绍", "强调", "谈到", "分享", "发言",
+                "作", "代表", "发表", "通过视频", "以视频", "视频致辞", "院士", "教授", "博士", "先生", "女士", "在",
+                "等", "、", "和", "与", "为", "参加", "见证", "对", "围绕", "从", "谈", "也", "则", "还", "担任", "率")
+
+
+def _foreign_names(art: Article) -> list[tuple[int, int]]:
+    """PER pieces joined by a middle dot are one name (热利科·布迪米尔)."""
+    text = art.text
+    out = []
+    pattern = re.compile(rf"[{HAN}]{{1,8}}(?:[{_DOT}][{HAN}]{{1,8}}){{1,3}}")
+    per_starts = {s for s, e, lab in art.ents if lab == "PER"}
+    per_ends = {e for s, e, lab in art.ents if lab == "PER"}
+    for m in pattern.finditer(text):
+        s, e = m.span()
+        # the name's first or last piece must be a NER person; trim leading title words
+        inner_starts = [x for x in per_starts if s <= x < e]
+        if not inner_starts and e not in per_ends:
+            continue
+        start = min(inner_starts) if inner_starts else s
+        # keep the piece before the dot when the NER started the name there
+        dot = min(text.find(d, start, e) for d in _DOT if text.find(d, start, e) >= 0) if any(
+            text.find(d, start, e) >= 0 for d in _DOT) else -1
+        if dot < 0:
+            continue
+        first_piece_start = start
+        while first_piece_start > s and first_piece_start > dot - 6 and not title_ends_at(text, first_piece_start):
+            first_piece_start -= 1
+        out.append((first_piece_start, e))
+    return out
+
+
+def title_ends_at(text: str, pos: int) -> bool:
+    return _title_before(text, pos) or text[pos - 1:pos] in "，,、。 \n"
+
+
+def _person_like(art: Article, s: int, e: int) -> bool:
+    """Some mention of the name is marked as a person: a title before it or a cue after it."""
+    text = art.text
+    after = text[e:e + 6]
+    if any(after.startswith(c) for c in _PERSON_CUES) or title_ends_at(text, s) or _is_reporter(text, s):
+        return True
+    # 徐瑞华院长、 王宁书记, — a title right after the name, then a pause
+    n = title_len_at(text, e)
+    return bool(n) and (text[e + n:e + n + 1] in "，,、。；; " or any(text.startswith(c, e + n) for c in _PERSON_CUES[:10]))
+
+
 def find_persons(art: Article) -> dict[str, Person]:
     text = art.text
-    candidates: list[tuple[int, int]] = []
+    candidates: list[tuple[int, int]] = _foreign_names(art)
+    org_texts = [text[s:e] for s, e, lab in art.ents if lab == "ORG"]
+    per_count: dict[str, int] = {}
+    for s, e, label in art.ents:
+        if label == "PER":
+            per_count[text[s:e]] = per_count.get(text[s:e], 0) + 1
     for s, e, label in art.ents:
         if label == "PER":
             name = text[s:e].strip()
-            if valid_name(name):
-                candidates.append((s, e))
+            if not valid_name(name) or any(o.startswith(name) and o != name for o in org_texts):
+                continue
+            if org_texts.count(name) >= per_count[name]:
+                continue   # the NER calls it an organization at least as often
+            candidates.append((s, e))
     candidates += recovered_names(art)
+    # a dotted foreign name wins over its pieces
+    spans = sorted(set(candidates), key=lambda x: (x[0], -(x[1] - x[0])))
+    kept: list[tuple[int, int]] = []
+    for s, e in spans:
+        if kept and s < kept[-1][1]:
+            continue
+        kept.append((s, e))
+    candidates = kept
 
     persons: dict[str, Person] = {}
     for s, e in sorted(candidates):
+        if text[s:e] in _NOT_NAMES:
+            continue
         key = text[s:e]
         if key not in persons:
             persons[key] = Person(key=key, first=(s, e))
@@ -117,4 +187,6 @@ def find_persons(art: Article) -> dict[str, Person]:
         # keep aliases that actually occur
         p.aliases = {a for a in p.aliases if any(text[m.start:m.end] == a for m in p.mentions)}
         p.reporter = bool(p.mentions) and all(_is_reporter(text, m.start) for m in p.mentions)
-    return {k: p for k, p in persons.items() if p.mentions}
+    # a name the text never treats as a person (no title, no speech verb) is dropped
+    return {k: p for k, p in persons.items()
+            if p.mentions and any(_person_like(art, m.start, m.end) for m in p.mentions)}

@@ -21,11 +21,13 @@ from extractors.lexicon import words
 LINK_SEP = re.compile(r"[、，,]|兼")
 # word tags that can be part of a chain (organizations and titles)
 CHAIN_TAGS = {"ORG", "LOC", "n", "nz", "nw", "vn", "an", "s", "f", "a", "m", "q", "j", "w"}
-CHAIN_PUNCT = set("、，,()（）·")
-STOP_WORDS = {"和", "与", "及", "以及", "暨", "等", "的", "在", "由", "为", "是", "代表", "邀请", "包括", "有", "向",
+CHAIN_PUNCT = set("、，,()（）·《》“”")
+STOP_WORDS = {"以及", "暨", "等", "的", "在", "由", "为", "是", "代表", "邀请", "包括", "有", "向",
               "对", "从", "将", "并", "也", "还", "上", "中", "下", "时", "后", "前", "会上", "期间"}
 DEPARTMENT = re.compile(r"(部|处|科|室|司|系|办公室|办|所|组)$")
-INSTITUTION = re.compile(r"(大学|学院|医院|集团|公司|协会|学会|委员会|政府|研究院|科学院|工程院|中心|银行|基金会|联合会|商会|实验室|局|厅|委|署|部)$")
+INSTITUTION = re.compile(r"(大学|学院|医院|集团|公司|协会|学会|委员会|政府|研究院|研究所|科学院|工程院|中心|银行|基金会|联合会|商会|实验室|局|厅|委|署)$")
+JOINERS = {"与", "及", "和"}
+NOISE_PREFIX = ("主办方", "承办方", "协办方", "著名", "知名", "来自", "时任", "现任", "前任", "特邀", "嘉宾")
 HONORIFIC_ONLY = {"院士", "教授", "博士", "专家", "学者", "研究员"}
 
 
@@ -79,24 +81,22 @@ def _org_like(art: Article, org: str, start: int, end: int) -> bool:
 
 
 def _trim_org(art: Article, start: int, end: int) -> tuple[int, int]:
-    """Drop leading words that are not part of an organization name (主办方, 著名…)."""
+    """Drop leading words that are not part of an organization name (主办方, 著名, 原…)."""
     text = art.text
     while start < end:
-        i = art.word_index(start)
-        w = art.words[i] if art.words else None
-        if w is None or w.start != start:
-            break
-        if text[start] in "原前" and start + 1 < end:
+        if text[start] in "原前、，, " and start + 1 < end:
             start += 1
             continue
-        if w.tag in ("ORG", "LOC", "nz", "m", "j") or w.end >= end:
-            break
-        # a common noun only stays when an organization suffix follows directly
-        nxt = text[w.end:end]
-        if w.tag in ("n", "vn", "nw") and not nxt[:1].isspace() and _org_like(art, text[start:end], start, end) \
-                and not any(x in text[start:w.end] for x in ("主办方", "承办方", "著名", "知名", "来自")):
-            break
-        start = w.end
+        noise = next((n for n in NOISE_PREFIX if text.startswith(n, start)), None)
+        if noise:
+            start += len(noise)
+            continue
+        i = art.word_index(start)
+        w = art.words[i] if art.words else None
+        if w is not None and w.start == start and w.end < end and w.tag in ("r", "d", "p", "c", "u", "ad", "vd", "w"):
+            start = w.end
+            continue
+        break
     return start, end
 
 
@@ -135,11 +135,12 @@ def chain_start(art: Article, pos: int, floor: int) -> int:
             continue
         if w.start < floor:
             break
-        if w.tag == "PER" or w.text in STOP_WORDS:
+        if w.text in STOP_WORDS:
             break
         if w.tag == "w" and not set(w.text) <= CHAIN_PUNCT:
             break
-        if w.tag not in CHAIN_TAGS and title_len_at(w.text, 0) != len(w.text) and not _glued_title(text, w):
+        if w.tag not in CHAIN_TAGS and w.text not in JOINERS and title_len_at(w.text, 0) != len(w.text) \
+                and not _glued_title(text, w):
             break
         start = w.start
         i -= 1
@@ -149,6 +150,21 @@ def chain_start(art: Article, pos: int, floor: int) -> int:
 def _glued_title(text: str, w) -> bool:
     # LAC sometimes tags a title as a verb (主持) or splits it oddly; accept words that end a title
     return bool(title_suffix(w.text))
+
+
+def _balanced(org: str) -> str:
+    """Strip brackets that do not pair up inside the name."""
+    while org and org[-1] in ")）" and org.count("(") + org.count("（") < org.count(")") + org.count("）"):
+        org = org[:-1]
+    while org and org[0] in "(（" and org.count("(") + org.count("（") > org.count(")") + org.count("）"):
+        org = org[1:]
+    return org.strip()
+
+
+def _department(art: Article, org: str) -> bool:
+    """国际合作部, 放射科: a unit of the organization before it, not an organization of its own."""
+    # short ministries (教育部, 科技部) stand alone; longer units belong to the organization before
+    return bool(DEPARTMENT.search(org)) and not INSTITUTION.search(org) and 3 < len(org) <= 8 and org not in art.orgs
 
 
 def resolve_generic(art: Article, org: str) -> str:
@@ -192,19 +208,19 @@ def roles_for(art: Article, person: Person, mention_start: int, mention_end: int
         org = link.org
         if org:
             o_s, o_e = _trim_org(art, link.start, link.start + len(org))
-            org = text[o_s:o_e].strip("()（） ")
+            org = _balanced(text[o_s:o_e].strip())
             if org.startswith(("原", "前")) and link.title:
                 link.title = org[0] + link.title
                 org = org[1:]
         title = link.title
-        if org and title and DEPARTMENT.search(org) and not INSTITUTION.search(org[:-1] or org) and current \
-                and len(org) <= 8 and org not in art.orgs:
+        if org and title and current and _department(art, org):
             title, org = org + title, current          # 国际合作部部长 of the organization before
+        had_org = bool(org)
         if org:
             org = resolve_generic(art, org)
             if not _org_like(art, org, link.start, link.end):
                 org = ""
-        if not org and title:
+        if not org and title and (not had_org or current):
             org = current or (inherited_org if k == 0 or not first_org else "")
         if org and title:
             roles.append(Role(person.key, title, org, link.start, link.end))
