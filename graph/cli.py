@@ -55,6 +55,10 @@ def build(paths: tuple[Path, ...], out_dir: Path, ner: str, strict: bool, quiet:
         sys.exit(EXIT_FAILED)
 
 
+from graph.cli_query import query; cli.add_command(query)  # noqa: E402,E702
+from graph.cli_query import html_command; cli.add_command(html_command)  # noqa: E402,E702
+
+
 def main() -> None:  # pragma: no cover - console entry point
     cli()
 

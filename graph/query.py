@@ -22,13 +22,19 @@ from extractors.normalize import fold_name
 LOUVAIN_SEED = 20240601   # fixed, so communities are the same on every run
 
 
+def _a(noun: str) -> str:
+    return f"an {noun}" if noun[:1] in "aeiou" else f"a {noun}"
+
+
 class UnknownName(LookupError):
     """A name that matches no node; carries did-you-mean suggestions."""
 
-    def __init__(self, name: str, suggestions: list[str], kind: str | None = None):
+    def __init__(self, name: str, suggestions: list[str], kind: str | None = None, other_kind: str | None = None):
         self.name, self.suggestions, self.kind = name, suggestions, kind
         what = kind or "node"
         hint = f"; did you mean: {', '.join(suggestions)}?" if suggestions else ""
+        if other_kind:
+            hint = f" ({name!r} names {_a(other_kind)}, not {_a(what)}){hint}"
         super().__init__(f"no {what} named {name!r}{hint}")
 
 
@@ -89,7 +95,13 @@ def find_node(g: nx.MultiDiGraph, name: str, kind: str | None = None) -> str:
     partial = sorted(n for n in candidates if key and any(key in k for k in name_keys(g, n)))
     if len(partial) == 1:
         return partial[0]
-    raise UnknownName(name, suggest(g, name, kind), kind)
+    other_kind = None
+    if kind:
+        try:
+            other_kind = str(g.nodes[find_node(g, name)].get("kind") or "") or None
+        except LookupError:
+            pass
+    raise UnknownName(name, suggest(g, name, kind), kind, other_kind)
 
 
 def suggest(g: nx.MultiDiGraph, name: str, kind: str | None = None, n: int = 5) -> list[str]:
@@ -313,9 +325,10 @@ def between(g: nx.MultiDiGraph, a: str, b: str) -> dict:
         path = []
     steps = []
     for u, v in zip(path, path[1:]):
-        rels = sorted({d.get("relation", "") for d in g.get_edge_data(u, v, default={}).values()} |
-                      {d.get("relation", "") for d in g.get_edge_data(v, u, default={}).values()})
-        steps.append({"from": label(g, u), "relation": "/".join(rels), "to": label(g, v)})
+        # the graph's edges point person→organization/event, child→parent: show which way each step runs
+        rels = sorted({f"{d.get('relation', '')} →" for d in g.get_edge_data(u, v, default={}).values()} |
+                      {f"← {d.get('relation', '')}" for d in g.get_edge_data(v, u, default={}).values()})
+        steps.append({"from": label(g, u), "relation": " / ".join(rels), "to": label(g, v)})
     return {"a": label(g, na), "b": label(g, nb), "a_id": na, "b_id": nb,
             "shared_events": [_event_info(g, e) for e in shared_events],
             "shared_organizations": [{"id": o, "organization": label(g, o)} for o in shared_orgs],
