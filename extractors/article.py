@@ -51,6 +51,7 @@ class Event:
     place: str = ""
     organizers: list[str] = field(default_factory=list)
     score: float = 0.0
+    variants: list[str] = field(default_factory=list)   # other names of it in the text
 
 
 @dataclass

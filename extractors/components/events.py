@@ -119,10 +119,28 @@ def candidate_names(art: Article) -> list[tuple[int, int]]:
 
 
 def _same(a: str, b: str) -> bool:
+    """Two names of one event: a shorter form at the end (产业创新论坛), one part of a 暨 name,
+    or a competition and its award meeting (征文大赛 / 征文大赛表彰大会)."""
     short, long_ = sorted((a, b), key=len)
-    if len(short) < 4 or _event_word_at_end(short) is None:
+    hit = _event_word_at_end(short)
+    if len(short) < 4 or hit is None:
         return False
-    return long_.endswith(short) or any(part.endswith(short) for part in long_.split("暨"))
+    if long_.endswith(short) or any(part.endswith(short) for part in long_.split("暨")):
+        return True
+    return long_.startswith(short) and hit[0] not in PARENT_WORDS and _event_word_at_end(long_) is not None
+
+
+def _enumerated(text: str, a: tuple[int, int], b: tuple[int, int], events: dict[str, Event]) -> bool:
+    """Two event mentions next to each other in a list (only 、 or other event names between)."""
+    (s1, e1), (s2, e2) = sorted((a, b))
+    between = text[e1:s2]
+    if len(between) > 40:
+        return False
+    for ev in events.values():
+        for s, e in ev.mentions:
+            if e1 <= s and e <= s2:
+                between = between.replace(text[s:e], "")
+    return between.strip() in ("、", "，", ",", "和", "及", "与")
 
 
 def _split_parent(name: str) -> str | None:
@@ -172,8 +190,6 @@ def find_events(art: Article) -> dict[str, Event]:
             for other, oid in list(names.items()):
                 if _same(name, other):
                     eid = oid
-                    if len(name) > len(events[oid].name):
-                        events[oid].name = name
                     break
         if eid is None:
             eid = f"E{len(events) + 1}"
@@ -182,9 +198,19 @@ def find_events(art: Article) -> dict[str, Event]:
         names[name] = eid
         events[eid].mentions.append((s, e))
 
+    # the display name: the first full form (a longer form that contains it wins)
+    for ev in events.values():
+        variants = [text[s:e] for s, e in ev.mentions]
+        name = variants[0]
+        for v in variants[1:]:
+            if name in v and len(v) > len(name) and "暨" not in v.replace(name, ""):
+                name = v
+        ev.name = name
+        ev.variants = sorted(set(variants), key=len, reverse=True)
+
     # parents named inside a child's name
     for ev in list(events.values()):
-        parent = _split_parent(ev.name)
+        parent = next((p for p in map(_split_parent, ev.variants) if p), None)
         if not parent:
             continue
         pid = next((i for i, x in events.items() if x.name == parent or _same(parent, x.name)), None)
@@ -193,6 +219,19 @@ def find_events(art: Article) -> dict[str, Event]:
             events[pid] = Event(pid, parent, mentions=[ev.mentions[0]])
         if pid != ev.id:
             ev.parent = pid
+
+    # siblings enumerated with a sub-event share its parent: 举办A论坛、B论坛、C大会三个系列会前会
+    for ev in list(events.values()):
+        if not ev.parent:
+            continue
+        for s, e in ev.mentions:
+            sent = art.sentence_of(s)
+            for other in events.values():
+                if other.parent or other.id in (ev.id, ev.parent) or other.minor:
+                    continue
+                for os_, oe in other.mentions:
+                    if sent[0] <= os_ < sent[1] and _enumerated(text, (s, e), (os_, oe), events):
+                        other.parent = ev.parent
 
     if not events:
         return events
@@ -213,6 +252,8 @@ def find_events(art: Article) -> dict[str, Event]:
         if ev.parent:
             ev.score += 1
     main = max(sorted(events.values(), key=lambda x: x.mentions[0][0]), key=lambda x: x.score)
+    while main.parent and main.parent in events and not events[main.parent].minor:
+        main = events[main.parent]   # the conference, not one of its forums, is what the article is about
     top = main
     while top.parent and top.parent in events:
         top = events[top.parent]

@@ -29,6 +29,20 @@ def _extend(art: Article, e: int) -> int:
     return e
 
 
+def _trim_end(art: Article, s: int, e: int) -> int:
+    """东软医疗党委 / 北京协和医学院院(校长): the NER took the start of a title into the name."""
+    from extractors.components.title_chain import title_len_at
+
+    text = art.text
+    for k in (1, 2):
+        if e - k > s + 2 and title_len_at(text, e - k) > k:
+            return e - k
+    for p in sorted(words("title_prefixes"), key=len, reverse=True):
+        if len(p) >= 2 and text.endswith(p, s, e) and e - len(p) > s + 2:
+            return e - len(p)
+    return e
+
+
 def ner_orgs(art: Article) -> Counter:
     """ORG entities that look like organization names, with their counts."""
     counts: Counter = Counter()
@@ -37,7 +51,7 @@ def ner_orgs(art: Article) -> Counter:
     for s, e, label in art.ents:
         if label != "ORG":
             continue
-        e = _extend(art, e)
+        e = _trim_end(art, s, _extend(art, e))
         name = art.text[s:e].strip()
         raw[name] += 1
         if raw[name] == 2 and len(name) >= 3 and not _BAD.search(name) and not _EVENTISH.search(name) \
@@ -58,6 +72,8 @@ def is_abbreviation(short: str, long: str) -> bool:
         return False
     if long.endswith(short) and len(short) >= 4:
         return True
+    if long.startswith(short):
+        return False   # a longer name that goes on is another (or a misread) organization
     # characters in order, first and last matching (委 … 委员会 counts as the last)
     if short[0] not in long[:max(3, len(long) // 2)]:
         return False

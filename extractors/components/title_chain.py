@@ -208,7 +208,7 @@ def roles_for(art: Article, person: Person, mention_start: int, mention_end: int
         org = link.org
         if org:
             o_s, o_e = _trim_org(art, link.start, link.start + len(org))
-            org = _balanced(text[o_s:o_e].strip())
+            org = _balanced(re.sub(r"[《》“”\"「」]", "", text[o_s:o_e]).strip())
             if org.startswith(("原", "前")) and link.title:
                 link.title = org[0] + link.title
                 org = org[1:]
@@ -265,5 +265,6 @@ def find_roles(art: Article) -> list[Role]:
         if found:
             inherited = first_org
             prev_roles = found
-        prev_end_in_sentence = m.end
+        # a title right after the name (吉训明院士) belongs to it, not to the next chain
+        prev_end_in_sentence = m.end + title_len_at(art.text, m.end)
     return roles
