@@ -21,9 +21,13 @@ NAME_TAGS = {"n", "nz", "nw", "vn", "an", "ORG", "LOC", "m", "a", "j", "q", "f",
 STOP_VERBS = {"举办", "举行", "召开", "出席", "参加", "主持", "开幕", "闭幕", "开展", "进行", "启动", "见证", "成功",
               "隆重", "圆满", "落幕", "亮相", "表示", "指出", "致辞", "发表", "作", "是", "有", "为", "成为",
               "参与", "组织", "主办", "承办", "协办", "邀请", "围绕", "聚焦", "设有", "设", "还", "了", "迎来", "走进",
-              "来到", "前往", "回顾", "会见", "获得", "荣获", "向", "在", "于", "由", "将", "已", "等", "共同"}
+              "来到", "前往", "回顾", "会见", "获得", "荣获", "向", "在", "于", "由", "将", "已", "等", "共同",
+              "作为", "分为", "要求", "抓住", "包括", "参观", "考察", "期待", "希望", "认为", "推动", "助力", "打造",
+              "宣布", "出席会议", "主持会议", "今年", "本届", "今天", "当天", "上午", "下午", "晚上"}
+VENUE_AFTER = ("中心", "室", "厅", "馆", "场", "楼")
+GENERIC_EVENT_WORDS = {"会议", "对话", "大会", "论坛", "活动月"}
 INNER_JOIN = {"与", "和", "及", "暨", "·", "-", "—"}
-DEMONSTRATIVE = ("本次", "此次", "这次", "该", "本届", "此届", "上届", "下届", "今年的", "本", "此", "各", "每", "全体",
+DEMONSTRATIVE = ("本次", "此次", "这次", "该", "今年", "更多", "开放", "本届", "此届", "上届", "下届", "今年的", "本", "此", "各", "每", "全体",
                  "系列", "会前", "相关", "上述", "这场", "那场", "一场", "多场")
 PARENT_WORDS = ("大会", "博览会", "峰会", "年会", "科博会", "医博会")
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年?")
@@ -62,6 +66,8 @@ def _valid(name: str) -> bool:
     head = name[: -len(word)]
     if len(head) < 2 or name.startswith(DEMONSTRATIVE):
         return False
+    if word in GENERIC_EVENT_WORDS and len(re.sub(r"[^\u4e00-\u9fffA-Za-z]", "", head)) < 4:
+        return False   # 高峰对话, 白云区会议: too little to name an event
     if re.fullmatch(r"[\d年月日第届一二三四五六七八九十首]+", head):
         return False
     return bool(re.search(r"[\u4e00-\u9fffA-Za-z]{2,}", head))
@@ -88,6 +94,12 @@ def candidate_names(art: Article) -> list[tuple[int, int]]:
             continue
         if idx + 1 < len(art.words) and art.words[idx + 1].text in ("暨",) and art.words[idx + 1].start == w.end:
             continue   # 大会暨发布会: the name goes on
+        if text.startswith(VENUE_AFTER, w.end):
+            continue   # 会议中心, 论坛会场: a venue
+        # a verb glued to the event word (出席会议) starts no name
+        hit_word = hit[0]
+        if w.text != hit_word and w.text[: -len(hit_word)] in STOP_VERBS:
+            continue
         start = w.start
         k = idx - 1
         while k >= 0:

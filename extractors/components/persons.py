@@ -105,6 +105,14 @@ def _foreign_names(art: Article) -> list[tuple[int, int]]:
             text.find(d, start, e) >= 0 for d in _DOT) else -1
         if dot < 0:
             continue
+        # the last piece ends where the NER's name ends, or before a cue word glued to it
+        last_end = max((pe for ps, pe, lab in art.ents if lab == "PER" and s <= ps < e), default=e)
+        if last_end > dot:
+            e = last_end
+        for cue in _PERSON_CUES[:18]:
+            i = text.find(cue, dot + 2, e)
+            if i > 0:
+                e = i
         first_piece_start = start
         while first_piece_start > s and first_piece_start > dot - 6 and not title_ends_at(text, first_piece_start):
             first_piece_start -= 1

@@ -26,6 +26,7 @@ STOP_WORDS = {"以及", "暨", "等", "的", "在", "由", "为", "是", "代表
               "对", "从", "将", "并", "也", "还", "上", "中", "下", "时", "后", "前", "会上", "期间"}
 DEPARTMENT = re.compile(r"(部|处|科|室|司|系|办公室|办|所|组)$")
 INSTITUTION = re.compile(r"(大学|学院|医院|集团|公司|协会|学会|委员会|政府|研究院|研究所|科学院|工程院|中心|银行|基金会|联合会|商会|实验室|局|厅|委|署)$")
+ORG_END_CHARS = set("委会部院局厅办署司处所校")
 JOINERS = {"与", "及", "和"}
 NOISE_PREFIX = ("主办方", "承办方", "协办方", "著名", "知名", "来自", "时任", "现任", "前任", "特邀", "嘉宾")
 HONORIFIC_ONLY = {"院士", "教授", "博士", "专家", "学者", "研究员"}
@@ -109,7 +110,8 @@ def parse_link(art: Article, start: int, end: int) -> list[Link]:
     i = 0
     while i < len(s):
         n = title_len_at(s, i)
-        at_boundary = art.is_boundary(start + i) or n >= 3
+        # 泰州市委书记: the NER's word runs across the organization's last character
+        at_boundary = art.is_boundary(start + i) or n >= 3 or (i > 0 and s[i - 1] in ORG_END_CHARS)
         ends_ok = i + n == len(s) or art.is_boundary(start + i + n) or title_len_at(s, i + n) > 0
         if n and at_boundary and ends_ok:
             org = s[org_start:i].strip()
@@ -164,7 +166,19 @@ def _balanced(org: str) -> str:
 def _department(art: Article, org: str) -> bool:
     """国际合作部, 放射科: a unit of the organization before it, not an organization of its own."""
     # short ministries (教育部, 科技部) stand alone; longer units belong to the organization before
-    return bool(DEPARTMENT.search(org)) and not INSTITUTION.search(org) and 3 < len(org) <= 8 and org not in art.orgs
+    return bool(DEPARTMENT.search(org)) and not INSTITUTION.search(org) and 3 < len(org) <= 8
+
+
+GOVERNMENT_TITLES = re.compile(r"^(常务)?(副)?(省|市|区|县|州)长$")
+PARTY_COMMITTEE = re.compile(r"^(.*?(省|市|区|县|州))委$")
+
+
+def government_for(art: Article, title: str, org: str) -> str:
+    """区委副书记、区长: a mayor's title belongs to the government, not the party committee."""
+    m = PARTY_COMMITTEE.match(org)
+    if m and GOVERNMENT_TITLES.match(title):
+        return m.group(1) + "人民政府"
+    return org
 
 
 def resolve_generic(art: Article, org: str) -> str:
@@ -220,9 +234,10 @@ def roles_for(art: Article, person: Person, mention_start: int, mention_end: int
             org = resolve_generic(art, org)
             if not _org_like(art, org, link.start, link.end):
                 org = ""
-        if not org and title and (not had_org or current):
+        if not org and title and not had_org:
             org = current or (inherited_org if k == 0 or not first_org else "")
         if org and title:
+            org = government_for(art, title, org)
             roles.append(Role(person.key, title, org, link.start, link.end))
             current = org
             first_org = first_org or org
