@@ -205,3 +205,13 @@ def test_large_graph_default_view_and_options():
 
 def test_html_same_bytes(tmp_path):
     assert render_html(sample_graph()) == render_html(sample_graph())
+
+
+def test_empty_graph_everywhere(tmp_path):
+    import networkx as nx
+
+    empty = nx.MultiDiGraph()
+    write_all(empty, tmp_path)
+    assert q.coattend(empty) == [] and q.communities(empty) == [] and q.top(empty) == []
+    assert run("query", str(tmp_path), "coattend").output.strip() == "(none)"
+    assert '"nodes":[]' in (tmp_path / "graph.html").read_text(encoding="utf-8")
