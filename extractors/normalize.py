@@ -12,6 +12,7 @@ import re
 from functools import lru_cache
 
 _DOTS = re.compile(r"[•・‧．･∙⋅]")
+_CJK_DOT = re.compile(r"(?<=[\u3400-\u9fff])\.(?=[\u3400-\u9fff])")
 
 
 @lru_cache(maxsize=1)
@@ -63,6 +64,8 @@ def fold_name(name: str) -> str:
     """Key form of a name: folded, no white space, one middle dot, ASCII parentheses."""
     name = re.sub(r"\s+", "", fold(name))
     name = _DOTS.sub("·", name)
+    # fold() narrows the full-width "．" to ".", which between CJK letters is a name dot too
+    name = _CJK_DOT.sub("·", name)
     return name.replace("（", "(").replace("）", ")")
 
 

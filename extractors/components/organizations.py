@@ -21,6 +21,10 @@ def org_like_name(name: str) -> bool:
 
 def _extend(art: Article, e: int) -> int:
     """中国研究型医院|学会: the NER stopped before a word that ends organization names."""
+    text = art.text
+    m = re.match(r"[)）]([\u4e00-\u9fff]{0,4}?(总公司|有限公司|公司|集团))?", text[e:e + 8])
+    if m and "(" in text[max(0, e - 12):e] + "（":
+        e += len(m.group(0))        # 上海电气(集团)总公司
     i = art.word_index(e)
     if i < len(art.words) and art.words[i].start == e:
         w = art.words[i]
@@ -74,8 +78,9 @@ def is_abbreviation(short: str, long: str) -> bool:
         return True
     if long.startswith(short):
         return False   # a longer name that goes on is another (or a misread) organization
-    # characters in order, first and last matching (委 … 委员会 counts as the last)
-    if short[0] not in long[:max(3, len(long) // 2)]:
+    # characters in order, first and last matching (委 … 委员会 counts as the last); only short
+    # forms: a five-character name that fits into a longer one is usually another organization
+    if len(short) > 4 or short[0] not in long[:max(3, len(long) // 2)]:
         return False
     pos = 0
     for ch in short:

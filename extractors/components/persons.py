@@ -81,42 +81,47 @@ def _is_reporter(text: str, start: int) -> bool:
 
 
 _DOT = "·•・‧．･"
+_GLUED = set("致说在和与及等的对向为称")
 _PERSON_CUES = ("表示", "指出", "致辞", "致欢迎", "出席", "主持", "认为", "说", "介绍", "强调", "谈到", "分享", "发言",
                 "作", "代表", "发表", "通过视频", "以视频", "视频致辞", "院士", "教授", "博士", "先生", "女士", "在",
                 "等", "、", "和", "与", "为", "参加", "见证", "对", "围绕", "从", "谈", "也", "则", "还", "担任", "率")
 
 
 def _foreign_names(art: Article) -> list[tuple[int, int]]:
-    """PER pieces joined by a middle dot are one name (热利科·布迪米尔)."""
+    """PER pieces joined by a middle dot are one name (热利科·布迪米尔, 伯纳德·詹森)."""
     text = art.text
+    pers = sorted((s, e) for s, e, lab in art.ents if lab == "PER")
     out = []
-    pattern = re.compile(rf"[{HAN}]{{1,8}}(?:[{_DOT}][{HAN}]{{1,8}}){{1,3}}")
-    per_starts = {s for s, e, lab in art.ents if lab == "PER"}
-    per_ends = {e for s, e, lab in art.ents if lab == "PER"}
-    for m in pattern.finditer(text):
-        s, e = m.span()
-        # the name's first or last piece must be a NER person; trim leading title words
-        inner_starts = [x for x in per_starts if s <= x < e]
-        if not inner_starts and e not in per_ends:
-            continue
-        start = min(inner_starts) if inner_starts else s
-        # keep the piece before the dot when the NER started the name there
-        dot = min(text.find(d, start, e) for d in _DOT if text.find(d, start, e) >= 0) if any(
-            text.find(d, start, e) >= 0 for d in _DOT) else -1
-        if dot < 0:
-            continue
-        # the last piece ends where the NER's name ends, or before a cue word glued to it
-        last_end = max((pe for ps, pe, lab in art.ents if lab == "PER" and s <= ps < e), default=e)
-        if last_end > dot:
-            e = last_end
-        for cue in _PERSON_CUES[:18]:
-            i = text.find(cue, dot + 2, e)
-            if i > 0:
-                e = i
-        first_piece_start = start
-        while first_piece_start > s and first_piece_start > dot - 6 and not title_ends_at(text, first_piece_start):
-            first_piece_start -= 1
-        out.append((first_piece_start, e))
+    piece = re.compile(rf"[{HAN}]{{2,8}}")
+    for s, e in pers:
+        while e < len(text) and text[e] in _DOT:
+            m = piece.match(text, e + 1)
+            if not m:
+                break
+            end = m.end()
+            nxt = next((pe for ps, pe in pers if ps == e + 1), None)
+            if nxt:
+                end = nxt
+            else:
+                for cue in _PERSON_CUES:
+                    i = text.find(cue, e + 2, end)
+                    if i > 0:
+                        end = i
+            e = end
+        while s > 1 and text[s - 1] in _DOT:
+            prev = next((ps for ps, pe in pers if pe == s - 1 and pe - ps >= 2), None)
+            if prev is None:
+                m = re.search(rf"[{HAN}]{{2,6}}$", text[max(0, s - 7):s - 1])
+                if not m:
+                    break
+                prev = s - 1 - len(m.group(0))
+                # a title or place before the name is not part of it
+                while prev < s - 3 and title_ends_at(text, prev) is False:
+                    prev += 1
+            s = prev
+        name = text[s:e]
+        if any(d in name for d in _DOT) and all(len(p) >= 2 for p in re.split(f"[{_DOT}]", name)):
+            out.append((s, e))
     return out
 
 
@@ -132,7 +137,7 @@ def _person_like(art: Article, s: int, e: int) -> bool:
         return True
     # 徐瑞华院长、 王宁书记, — a title right after the name, then a pause
     n = title_len_at(text, e)
-    return bool(n) and (text[e + n:e + n + 1] in "，,、。；; " or any(text.startswith(c, e + n) for c in _PERSON_CUES[:10]))
+    return bool(n) and (text[e + n:e + n + 1] in "，,、。；; " or any(text.startswith(c, e + n) for c in _PERSON_CUES))
 
 
 def find_persons(art: Article) -> dict[str, Person]:
@@ -145,10 +150,12 @@ def find_persons(art: Article) -> dict[str, Person]:
             per_count[text[s:e]] = per_count.get(text[s:e], 0) + 1
     for s, e, label in art.ents:
         if label == "PER":
+            if e - s >= 3 and text[e - 1] in _GLUED:
+                e -= 1          # 吴韬致(欢迎辞): a verb glued to the name
             name = text[s:e].strip()
             if not valid_name(name) or any(o.startswith(name) and o != name for o in org_texts):
                 continue
-            if org_texts.count(name) >= per_count[name]:
+            if org_texts.count(name) >= per_count.get(name, 1):
                 continue   # the NER calls it an organization at least as often
             candidates.append((s, e))
     candidates += recovered_names(art)

@@ -20,7 +20,11 @@ from extractors.lexicon import words
 
 LINK_SEP = re.compile(r"[、，,]|兼")
 # word tags that can be part of a chain (organizations and titles)
-CHAIN_TAGS = {"ORG", "LOC", "n", "nz", "nw", "vn", "an", "s", "f", "a", "m", "q", "j", "w"}
+CHAIN_TAGS = {"ORG", "LOC", "n", "nz", "nw", "vn", "an", "ad", "s", "f", "a", "m", "q", "j", "w", "PER", "v"}
+# verbs that end a chain (the NER tags parts of names as verbs too: 含元资本, 转化处, 执行副总裁)
+CHAIN_STOP_VERBS = {"表示", "指出", "出席", "主持", "致辞", "参加", "邀请", "包括", "有", "是", "为", "作为", "代表",
+                    "举办", "举行", "召开", "认为", "介绍", "说", "强调", "谈到", "分享", "发表", "作", "进行", "围绕",
+                    "聚焦", "通过", "见证", "率", "陪同", "会见", "看望", "考察", "调研", "参观", "获", "荣获", "颁发"}
 CHAIN_PUNCT = set("、，,()（）·《》“”")
 STOP_WORDS = {"以及", "暨", "等", "的", "在", "由", "为", "是", "代表", "邀请", "包括", "有", "向",
               "对", "从", "将", "并", "也", "还", "上", "中", "下", "时", "后", "前", "会上", "期间"}
@@ -75,7 +79,12 @@ class Link:
 def _org_like(art: Article, org: str, start: int, end: int) -> bool:
     if len(org) < 2:
         return False
-    if any(s <= start + 1 and e >= end - 1 and lab in ("ORG", "LOC") for s, e, lab in art.ents if e >= start and s <= end):
+    # covered by the NER's organization and place names (上海电气|康达医疗)
+    covered = set()
+    for s, e, lab in art.ents:
+        if lab in ("ORG", "LOC") and e > start and s < end:
+            covered.update(range(max(s, start), min(e, end)))
+    if len(covered) >= len(org) - 1:
         return True
     suffixes = words("org_suffixes")
     return any(org.endswith(x) for x in suffixes) or org in art.orgs
@@ -137,7 +146,7 @@ def chain_start(art: Article, pos: int, floor: int) -> int:
             continue
         if w.start < floor:
             break
-        if w.text in STOP_WORDS:
+        if w.text in STOP_WORDS or (w.tag == "v" and (w.text in CHAIN_STOP_VERBS or len(w.text) == 1)):
             break
         if w.tag == "w" and not set(w.text) <= CHAIN_PUNCT:
             break
