@@ -183,6 +183,11 @@ def find_persons(art: Article) -> dict[str, Person]:
                 tail = other.split("·")[-1]
                 if key == tail or (len(other) == 3 and "·" not in other and key == other[1:]):
                     persons[other].aliases.add(key)
+    # the last part of a foreign name used alone later (…布迪米尔代表…), even where the NER missed it
+    for p in persons.values():
+        tail = re.split(f"[{_DOT}]", p.key)[-1]
+        if tail != p.key and len(tail) >= 2 and text.replace(p.key, "").find(tail) >= 0:
+            p.aliases.add(tail)
     for p in list(persons.values()):
         if any(p.key in q.aliases for q in persons.values()):
             del persons[p.key]
