@@ -1,0 +1,1 @@
+"""Scripts that train optional models (run as modules, never imported by the pipeline)."""
