@@ -123,14 +123,17 @@ def parse_link(art: Article, start: int, end: int) -> list[Link]:
         at_boundary = art.is_boundary(start + i) or n >= 3 or (i > 0 and s[i - 1] in ORG_END_CHARS)
         ends_ok = i + n == len(s) or art.is_boundary(start + i + n) or title_len_at(s, i + n) > 0
         if n and at_boundary and ends_ok:
-            org = s[org_start:i].strip()
-            out.append(Link(org, s[i:i + n], start + org_start, start + i + n))
+            raw = s[org_start:i]
+            lead = len(raw) - len(raw.lstrip())   # offsets of the stripped name, not of the spaces
+            out.append(Link(raw.strip(), s[i:i + n], start + org_start + lead, start + i + n))
             i += n
             org_start = i
         else:
             i += 1
     if org_start < len(s) and s[org_start:].strip():
-        out.append(Link(s[org_start:].strip(), "", start + org_start, end))
+        raw = s[org_start:]
+        lead = len(raw) - len(raw.lstrip())
+        out.append(Link(raw.strip(), "", start + org_start + lead, end))
     return out
 
 
