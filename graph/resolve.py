@@ -78,7 +78,9 @@ def same_event(a_name: str, a_date: str, b_name: str, b_date: str) -> bool:
     if ca == cb:
         return True
     short, long_ = sorted((ca, cb), key=len)
-    return len(short) >= 6 and short in long_ and bool(a_date and b_date)
+    # one outlet's shorter name at the end of the other's (a longer name that goes on is a sub-event)
+    return len(short) >= 6 and bool(a_date and b_date) and (
+        long_.endswith(short) or any(part.endswith(short) for part in long_.split("暨")))
 
 
 def resolve(documents: list[DocumentRecords]) -> Resolution:
@@ -117,10 +119,12 @@ def resolve(documents: list[DocumentRecords]) -> Resolution:
             for a in o.aliases:
                 org_alias_owner.setdefault(fold_name(a), nid)
 
+        own_nodes: set[str] = set()
         for e in dr.events:
             nid = None
             for other_id, other in events_seen:
-                if same_event(e.name, e.date, other.name, other.date):
+                # one document's events are distinct: the extractor already folded its variants
+                if other_id not in own_nodes and same_event(e.name, e.date, other.name, other.date):
                     nid = other_id
                     break
             if nid is None:
@@ -138,4 +142,5 @@ def resolve(documents: list[DocumentRecords]) -> Resolution:
             node.add_doc(dr.doc)
             node.evidence.extend(ev.to_dict() for ev in e.evidence[:1])
             res.event[(dr.doc, e.local_id)] = nid
+            own_nodes.add(nid)
     return res
