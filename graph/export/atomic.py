@@ -35,6 +35,10 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb", encoding: str | None 
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
+        # mkstemp makes 0600 files; outputs are ordinary files others (a web server) may read
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         try:
