@@ -102,6 +102,15 @@ def candidate_names(art: Article) -> list[tuple[int, int]]:
             continue
         start = w.start
         k = idx - 1
+        if k >= 0 and art.words[k].text in ("」", "”", "》", "\"") and art.words[k].end == start:
+            # 「引领健康台湾新未来」论坛: the quoted words are the name
+            q = text.rfind({"」": "「", "”": "“", "》": "《", "\"": "\""}[art.words[k].text], 0, art.words[k].start)
+            if q >= 0 and art.words[k].start - q <= 40 and "\n" not in text[q:start]:
+                name = text[q + 1:art.words[k].start] + text[w.start:w.end]
+                if _valid(name):
+                    out.append((q + 1, w.end))
+                    ends.add(w.end)
+            continue
         while k >= 0:
             p = art.words[k]
             if p.end != start or p.text in STOP_VERBS or "\n" in p.text:

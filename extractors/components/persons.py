@@ -75,6 +75,24 @@ def recovered_names(art: Article) -> list[tuple[int, int]]:
     return found
 
 
+_PAUSE = set("、，,。；;：:）)」”")
+
+
+def repair_span(art: Article, s: int, e: int) -> tuple[int, int]:
+    """The NER cut a three-character name to two: 饶子|和等, 校长管|中闵."""
+    text = art.text
+    if e - s != 2 or not re.match(rf"[{HAN}]", text[e:e + 1] or " "):
+        pass
+    elif text[e + 1:e + 2] in _PAUSE or text.startswith("等", e + 1) or title_len_at(text, e + 1) \
+            or any(text.startswith(c, e + 1) for c in ("致辞", "表示", "指出", "出席", "主持")):
+        if starts_with_surname(text[s:e]) and text[e] not in "的了是在说等和与及":
+            return s, e + 1
+    if e - s == 2 and s > 0 and not starts_with_surname(text[s:e]) and starts_with_surname(text[s - 1]) \
+            and (s == 1 or _title_before(text, s - 1) or text[s - 2] in _PAUSE):
+        return s - 1, e
+    return s, e
+
+
 def _is_reporter(text: str, start: int) -> bool:
     window = text[max(0, start - 6):start].replace(" ", "")
     return any(window.endswith(w) for w in words("reporter_words"))
@@ -152,6 +170,7 @@ def find_persons(art: Article) -> dict[str, Person]:
         if label == "PER":
             if e - s >= 3 and text[e - 1] in _GLUED:
                 e -= 1          # 吴韬致(欢迎辞): a verb glued to the name
+            s, e = repair_span(art, s, e)
             name = text[s:e].strip()
             if not valid_name(name) or any(o.startswith(name) and o != name for o in org_texts):
                 continue
