@@ -26,7 +26,7 @@ _CHINESE_NAME = re.compile(rf"^[{HAN}]{{2,4}}$")
 _FOREIGN_NAME = re.compile(rf"^[{HAN}]{{1,8}}(·[{HAN}]{{1,8}}){{1,3}}$")
 _HONORIFICS = ("院士", "教授", "博士", "先生", "女士", "同志", "主席", "局长", "院长", "校长", "书记", "副校长")
 # characters that never end a name: verbs and particles the NER sometimes glues on
-_BAD_LAST = set("在和与及等的了是为说表示指出认为出席致辞主持")
+_BAD_LAST = set("在与及等的了是为说表示指出认为出席致辞主持")
 _NOT_NAMES = {"主任", "院士", "教授", "嘉宾", "领导", "专家", "学者", "代表", "主席", "会长", "总裁", "中华",
               "中国", "国家", "人民", "新华", "大会", "论坛", "院长", "校长"}
 
@@ -81,11 +81,14 @@ _PAUSE = set("、，,。；;：:）)」”")
 def repair_span(art: Article, s: int, e: int) -> tuple[int, int]:
     """The NER cut a three-character name to two: 饶子|和等, 校长管|中闵."""
     text = art.text
+    if e - s == 1 and starts_with_surname(text[s]) and re.match(rf"[{HAN}]{{2}}", text[e:e + 2]) \
+            and (text[e + 2:e + 3] in _PAUSE or text.startswith("等", e + 2)):
+        return s, e + 2             # 林|名男、
     if e - s != 2 or not re.match(rf"[{HAN}]", text[e:e + 1] or " "):
         pass
     elif text[e + 1:e + 2] in _PAUSE or text.startswith("等", e + 1) or title_len_at(text, e + 1) \
             or any(text.startswith(c, e + 1) for c in ("致辞", "表示", "指出", "出席", "主持")):
-        if starts_with_surname(text[s:e]) and text[e] not in "的了是在说等和与及":
+        if starts_with_surname(text[s:e]) and text[e] not in "的了是在说等":
             return s, e + 1
     if e - s == 2 and s > 0 and not starts_with_surname(text[s:e]) and starts_with_surname(text[s - 1]) \
             and (s == 1 or _title_before(text, s - 1) or text[s - 2] in _PAUSE):
@@ -99,7 +102,7 @@ def _is_reporter(text: str, start: int) -> bool:
 
 
 _DOT = "·•・‧．･"
-_GLUED = set("致说在和与及等的对向为称")
+_GLUED = set("致说在与及等的对向为称")
 _PERSON_CUES = ("表示", "指出", "致辞", "致欢迎", "出席", "主持", "认为", "说", "介绍", "强调", "谈到", "分享", "发言",
                 "作", "代表", "发表", "通过视频", "以视频", "视频致辞", "院士", "教授", "博士", "先生", "女士", "在",
                 "等", "、", "和", "与", "为", "参加", "见证", "对", "围绕", "从", "谈", "也", "则", "还", "担任", "率")
