@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from extractors.article import Article, Person, PersonMention
 from extractors.lexicon import by_length, words
@@ -52,26 +53,32 @@ def _title_before(text: str, pos: int) -> bool:
     return any(text.endswith(t, 0, pos) for t in by_length("titles"))
 
 
+@lru_cache(maxsize=1)
+def _title_pattern() -> re.Pattern:
+    return re.compile("|".join(re.escape(t) for t in by_length("titles")))
+
+
+_NAME_END = re.compile(r"(院士|教授|博士|先生|女士|[,，、。;；:：\s]|出席|致辞|致欢迎|表示|指出|主持|在|等|作|代表|发表|介绍|认为|谈到|说|分享|强调|通过|以视频)")
+
+
 def recovered_names(art: Article) -> list[tuple[int, int]]:
-    """Names the NER missed, marked by a title before and a delimiter or honorific after."""
+    """Names the NER missed, marked by a title before and a pause, honorific or verb after."""
     text = art.text
     found = []
-    pattern = re.compile(rf"(?<=[{HAN}])([{HAN}]{{2,3}}?)(?=(院士|教授|博士|先生|女士|[,，、。;；:：\s]|出席|致辞|致欢迎|表示|指出|主持|在|等|作|代表|发表|介绍|认为|谈到|说|分享|强调|通过|以视频))")
-    for m in pattern.finditer(text):
-        name = m.group(1)
-        s, e = m.span(1)
-        if not starts_with_surname(name) or not valid_name(name):
-            continue
-        if not _title_before(text, s):
-            continue
-        # the NER saw a word across this boundary: only recover when it did not call it a name
-        i = art.word_index(s)
-        w = art.words[i] if art.words else None
-        if w and w.tag == "PER":
-            continue
-        if w and w.start == s and w.end == e and w.tag in ("ORG", "LOC", "TIME"):
-            continue
-        found.append((s, e))
+    for m in _title_pattern().finditer(text):
+        p = m.end()
+        for n in (3, 2):
+            name = text[p:p + n]
+            if len(name) < n or not re.fullmatch(rf"[{HAN}]+", name) or not _NAME_END.match(text, p + n):
+                continue
+            if not starts_with_surname(name) or not valid_name(name):
+                continue
+            i = art.word_index(p)
+            w = art.words[i] if art.words else None
+            if w and w.start == p and w.end == p + n and w.tag in ("ORG", "LOC", "TIME"):
+                continue
+            found.append((p, p + n))
+            break
     return found
 
 
@@ -91,8 +98,13 @@ def repair_span(art: Article, s: int, e: int) -> tuple[int, int]:
         if starts_with_surname(text[s:e]) and text[e] not in "的了是在说等":
             return s, e + 1
     if e - s == 2 and s > 0 and not starts_with_surname(text[s:e]) and starts_with_surname(text[s - 1]) \
-            and (s == 1 or _title_before(text, s - 1) or text[s - 2] in _PAUSE):
-        return s - 1, e
+            and (s == 1 or _title_before(text, s - 1) or text[s - 2] in _PAUSE
+                 or any(oe == s and os_ < s - 2 and lab == "ORG" for os_, oe, lab in art.ents)):
+        return s - 1, e             # 台大|管中闵: the NER gave the surname to the organization
+    if e - s >= 4 and not any(d in text[s:e] for d in _DOT):
+        for k in (2, 3):
+            if title_len_at(text, e - k) == k and 2 <= e - k - s <= 3:
+                return s, e - k     # 龚明鑫主委: a title glued to the name
     return s, e
 
 
@@ -156,9 +168,13 @@ def _person_like(art: Article, s: int, e: int) -> bool:
     after = text[e:e + 6]
     if any(after.startswith(c) for c in _PERSON_CUES) or title_ends_at(text, s) or _is_reporter(text, s):
         return True
-    # 徐瑞华院长、 王宁书记, — a title right after the name, then a pause
+    # 徐瑞华院长、 科技部陈宗权次长以及 — a title right after the name, not followed by another name
     n = title_len_at(text, e)
-    return bool(n) and (text[e + n:e + n + 1] in "，,、。；; " or any(text.startswith(c, e + n) for c in _PERSON_CUES))
+    if not n:
+        return False
+    if text[e + n:e + n + 1] in "，,、。；; " or any(text.startswith(c, e + n) for c in _PERSON_CUES):
+        return True
+    return not any(ps == e + n for ps, pe, lab in art.ents if lab == "PER") and text[s - 1:s] not in ("", "\n")
 
 
 def find_persons(art: Article) -> dict[str, Person]:
