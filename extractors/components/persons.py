@@ -32,7 +32,13 @@ _NOT_NAMES = {"主任", "院士", "教授", "嘉宾", "领导", "专家", "学�
               "中国", "国家", "人民", "新华", "大会", "论坛", "院长", "校长"}
 
 
+_LATIN_NAME = re.compile(r"[A-Z][a-z]+(?: [A-Z][a-z]+){1,2}")
+HONORIFIC_BEFORE = re.compile(r"(?:Dr|Prof|Mr|Ms|Mrs|Sir)\.?\s*$")
+
+
 def valid_name(name: str) -> bool:
+    if _LATIN_NAME.fullmatch(name):
+        return True
     if name in _NOT_NAMES or name[-1] in _BAD_LAST:
         return False
     if _FOREIGN_NAME.match(name):
@@ -59,6 +65,18 @@ def _title_pattern() -> re.Pattern:
 
 
 _NAME_END = re.compile(r"(院士|教授|博士|先生|女士|[,，、。;；:：\s]|出席|致辞|致欢迎|表示|指出|主持|在|等|作|代表|发表|介绍|认为|谈到|说|分享|强调|通过|以视频)")
+
+
+def latin_names(art: Article) -> list[tuple[int, int]]:
+    """校长Dr. Guy Langvardt、: a Latin-script name after a title (and an honorific)."""
+    text = art.text
+    out = []
+    for m in re.finditer(r"(?:(?:Dr|Prof|Mr|Ms|Mrs|Sir)\.?\s*)?([A-Z][a-z]+(?: [A-Z][a-z]+){1,2})(?=\s*[、，,。;；:：(（]|\s*$)",
+                         text, re.M):
+        s = m.start(1)
+        if _title_before(text, m.start()):
+            out.append((s, m.end(1)))
+    return out
 
 
 def recovered_names(art: Article) -> list[tuple[int, int]]:
@@ -166,6 +184,9 @@ def _person_like(art: Article, s: int, e: int) -> bool:
     """Some mention of the name is marked as a person: a title before it or a cue after it."""
     text = art.text
     after = text[e:e + 6]
+    h = HONORIFIC_BEFORE.search(text, max(0, s - 6), s)
+    if h:
+        s = h.start()     # Dr. Guy Langvardt: the title stands before the honorific
     if any(after.startswith(c) for c in _PERSON_CUES) or title_ends_at(text, s) or _is_reporter(text, s):
         return True
     # 徐瑞华院长、 科技部陈宗权次长以及 — a title right after the name, not followed by another name
@@ -196,7 +217,7 @@ def find_persons(art: Article) -> dict[str, Person]:
             if org_texts.count(name) >= per_count.get(name, 1):
                 continue   # the NER calls it an organization at least as often
             candidates.append((s, e))
-    candidates += recovered_names(art)
+    candidates += recovered_names(art) + latin_names(art)
     # a dotted foreign name wins over its pieces
     spans = sorted(set(candidates), key=lambda x: (x[0], -(x[1] - x[0])))
     kept: list[tuple[int, int]] = []

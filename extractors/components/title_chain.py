@@ -198,10 +198,10 @@ def resolve_generic(art: Article, org: str) -> str:
     generic = words("generic_orgs")
     if org not in generic:
         return org
-    tail = org[-2:] if org not in ("我校", "本校", "该校") else "学"
+    tail = org.lstrip("该本我")[-2:] if org not in ("我校", "本校", "该校") else "学"
     counts = Counter(art.text[s:e] for s, e, lab in art.ents if lab == "ORG" and art.text[s:e].endswith(tail[-2:]))
     counts.update({k: 2 for k in art.orgs if k.endswith(tail)})
-    if org in ("我校", "本校", "该校", "学校"):
+    if org in ("我校", "本校", "该校", "学校", "该大学", "本大学"):
         counts = Counter({k: v for k, v in counts.items() if k.endswith(("大学", "学院"))})
     counts.pop(org, None)
     if counts:
@@ -213,6 +213,11 @@ def roles_for(art: Article, person: Person, mention_start: int, mention_end: int
               inherited_org: str) -> tuple[list[Role], str]:
     """Roles from the chain before one mention (and a title right after it)."""
     text = art.text
+    from extractors.components.persons import HONORIFIC_BEFORE
+
+    h = HONORIFIC_BEFORE.search(text, max(floor, mention_start - 6), mention_start)
+    if h:
+        mention_start = h.start()     # 校长Dr. Guy Langvardt
     cstart = chain_start(art, mention_start, floor)
     raw_links: list[tuple[int, int]] = []
     pos = cstart
