@@ -13,6 +13,7 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -157,18 +158,49 @@ _BLOCKS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "se
            "header", "footer", "blockquote", "pre", "table", "ul", "ol", "dd", "dt", "figcaption"}
 
 
+_SKIP = {"script", "style", "noscript", "template", "iframe", "svg", "head", "title", "object"}
+
+
+class _TextParser(HTMLParser):
+    """Streaming HTML → text. No tree is built, so a page of 100,000 nested
+    <div>s or a truncated page costs linear time and no recursion (a tree
+    walk over such pages was quadratic)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skip: list[str] = []      # open elements whose text is not article text
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag == "body" or tag in _BLOCKS:
+            self.skip = [t for t in self.skip if t != "head"]   # pages that never close <head>
+        if tag in _SKIP:
+            self.skip.append(tag)
+        elif tag in _BLOCKS:
+            self.parts.append("\n")
+
+    def handle_startendtag(self, tag: str, attrs) -> None:
+        if tag in _BLOCKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.skip:
+            while self.skip and self.skip.pop() != tag:
+                pass
+        elif tag in _BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip:
+            self.parts.append(data)
+
+
 def html_to_text(markup: str) -> str:
     """Text of an HTML page or fragment: scripts and styles removed, block breaks kept."""
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(markup, "html.parser")
-    for tag in soup(["script", "style", "noscript", "template", "iframe", "svg", "head"]):
-        tag.decompose()
-    for tag in soup.find_all(True):
-        if tag.name in _BLOCKS:
-            tag.insert_before("\n")
-            tag.insert_after("\n")
-    text = soup.get_text()
+    parser = _TextParser()
+    parser.feed(markup)
+    parser.close()
+    text = "".join(parser.parts)
     text = re.sub(r"[ \t\u00a0\u3000]*\n[ \t\u00a0\u3000]*", "\n", text)
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 

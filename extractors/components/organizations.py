@@ -70,26 +70,46 @@ def ner_orgs(art: Article) -> Counter:
     return counts
 
 
-def is_abbreviation(short: str, long: str) -> bool:
-    """`short` abbreviates `long`: 市卫健委/上海市卫生健康委员会, 华西医院/四川大学华西医院."""
-    if len(short) >= len(long) or len(short) < 2:
-        return False
-    if long.endswith(short) and len(short) >= 4:
-        return True
-    if long.startswith(short):
-        return False   # a longer name that goes on is another (or a misread) organization
-    # characters in order, first and last matching (委 … 委员会 counts as the last); only short
-    # forms: a five-character name that fits into a longer one is usually another organization
-    if len(short) > 4 or short[0] not in long[:max(3, len(long) // 2)]:
-        return False
+_LEGAL = re.compile(r"(股份有限公司|有限责任公司|有限公司|总公司)$")
+
+
+def _core(name: str) -> str:
+    """北京联东投资(集团)有限公司 → 北京联东投资集团: brackets opened, legal form dropped."""
+    return _LEGAL.sub("", re.sub(r"[()（）]", "", name)) or name
+
+
+def _in_order(short: str, long: str) -> bool:
     pos = 0
     for ch in short:
         pos = long.find(ch, pos)
         if pos < 0:
             return False
         pos += 1
+    return True
+
+
+def is_abbreviation(short: str, long: str) -> bool:
+    """`short` abbreviates `long`: 市卫健委/上海市卫生健康委员会, 华西医院/四川大学华西医院,
+    贸促会/中国国际贸易促进委员会, 台大/国立台湾大学, 联东集团/北京联东投资(集团)有限公司."""
+    if len(short) >= len(long) or len(short) < 2:
+        return False
+    if long.endswith(short) and len(short) >= 4:
+        return True
+    if long.startswith(short):
+        return False   # a longer name that goes on is another (or a misread) organization
+    core = _core(long)
+    if core != long and len(short) >= 4 and short[-2:] == core[-2:] and _in_order(short, core) and short[:2] in core:
+        return True
+    if not _in_order(short, long) or short[0] not in long[:max(3, len(long) // 2)]:
+        return False
     last = short[-1]
-    return long.endswith(last) or long.endswith(last + "员会") or long.endswith(last + "会")
+    if len(short) <= 4 and (long.endswith(last) or long.endswith(last + "员会") or long.endswith(last + "会")):
+        return True
+    if last == "大" and long.endswith("大学") and len(short) <= 3:
+        return True
+    # a five-character short form only for committees, bureaus and banks (贸促会, 澳门卫生局, 广州农商行):
+    # "中国科学院" fits into a longer institute's name without abbreviating it
+    return len(short) <= 6 and last in "会委局行" and (long.endswith(last) or long.endswith("委员会"))
 
 
 def main_org(art: Article, counts: Counter) -> str:

@@ -31,7 +31,7 @@ STOP_WORDS = {"以及", "暨", "等", "的", "在", "由", "为", "是", "代表
 DEPARTMENT = re.compile(r"(部|处|科|室|司|系|办公室|办|所|组)$")
 INSTITUTION = re.compile(r"(大学|学院|医院|集团|公司|协会|学会|委员会|政府|研究院|研究所|科学院|工程院|中心|银行|基金会|联合会|商会|实验室|局|厅|委|署)$")
 ORG_END_CHARS = set("委会部院局厅办署司处所校")
-JOINERS = {"与", "及", "和"}
+JOINERS = {"与", "及", "和", "兼"}
 NOISE_PREFIX = ("主办方", "承办方", "协办方", "著名", "知名", "来自", "时任", "现任", "前任", "特邀", "嘉宾")
 HONORIFIC_ONLY = {"院士", "教授", "博士", "专家", "学者", "研究员"}
 
@@ -122,6 +122,11 @@ def parse_link(art: Article, start: int, end: int) -> list[Link]:
         # 泰州市委书记: the NER's word runs across the organization's last character
         at_boundary = art.is_boundary(start + i) or n >= 3 or (i > 0 and s[i - 1] in ORG_END_CHARS)
         ends_ok = i + n == len(s) or art.is_boundary(start + i + n) or title_len_at(s, i + n) > 0
+        if n and at_boundary and not ends_ok:
+            m = re.match(r"[(（][^()（）]{1,8}[)）]", s[i + n:])
+            if m:                       # 助理署长(中医药): the bracket belongs to the title
+                n += m.end()
+                ends_ok = True
         if n and at_boundary and ends_ok:
             raw = s[org_start:i]
             lead = len(raw) - len(raw.lstrip())   # offsets of the stripped name, not of the spaces
@@ -137,9 +142,19 @@ def parse_link(art: Article, start: int, end: int) -> list[Link]:
     return out
 
 
+def title_ending_at(text: str, pos: int, floor: int = 0) -> int:
+    """Start of the longest title that ends exactly at `pos` (pos when none)."""
+    for k in range(min(8, pos - floor), 1, -1):
+        if title_len_at(text, pos - k) == k:
+            return pos - k
+    return pos
+
+
 def chain_start(art: Article, pos: int, floor: int) -> int:
     """Walk back over chain words from `pos` to where the chain begins."""
     text = art.text
+    # a title right before the name is one unit however the NER split it (公使/衔/参赞, 前/所/长)
+    pos = title_ending_at(text, pos, floor)
     i = art.word_index(pos - 1) if pos > 0 else 0
     start = pos
     while i >= 0:
@@ -149,7 +164,8 @@ def chain_start(art: Article, pos: int, floor: int) -> int:
             continue
         if w.start < floor:
             break
-        if w.text in STOP_WORDS or (w.tag == "v" and (w.text in CHAIN_STOP_VERBS or len(w.text) == 1)):
+        if w.text in STOP_WORDS or (w.tag == "v" and w.text not in JOINERS
+                                    and (w.text in CHAIN_STOP_VERBS or len(w.text) == 1)):
             break
         if w.tag == "w" and not set(w.text) <= CHAIN_PUNCT:
             break
@@ -178,6 +194,8 @@ def _balanced(org: str) -> str:
 def _department(art: Article, org: str) -> bool:
     """国际合作部, 放射科: a unit of the organization before it, not an organization of its own."""
     # short ministries (教育部, 科技部) stand alone; longer units belong to the organization before
+    if len(org) == 4 and org.endswith("中心"):
+        return True                   # 投资中心总经理: a unit, named by what it does
     return bool(DEPARTMENT.search(org)) and not INSTITUTION.search(org) and 3 < len(org) <= 8
 
 
@@ -190,6 +208,26 @@ def government_for(art: Article, title: str, org: str) -> str:
     m = PARTY_COMMITTEE.match(org)
     if m and GOVERNMENT_TITLES.match(title):
         return m.group(1) + "人民政府"
+    return org
+
+
+def split_joined(art: Article, org: str) -> str:
+    """医生和卫生署: keep the organization after a joiner when the part before is none."""
+    pos = art.text.find(org)
+    if pos < 0:
+        return org
+    for k, ch in enumerate(org):
+        if ch not in "和与及" or k == 0:
+            continue
+        i = art.word_index(pos + k)
+        w = art.words[i] if art.words else None
+        if not w or w.start != pos + k or w.end != pos + k + 1 or w.tag not in ("c", "p"):
+            continue   # 共和国, 工业和信息化部: the character is inside a word
+        before_words = [x for x in art.words[art.word_index(pos):i] if x.start >= pos]
+        after = org[k + 1:]
+        after_is_name = any(es == pos + k + 1 and ee == pos + len(org) and lab == "ORG" for es, ee, lab in art.ents)
+        if before_words and all(x.tag in ("n", "nr", "vn", "a") for x in before_words) and after_is_name:
+            return after
     return org
 
 
@@ -235,6 +273,7 @@ def roles_for(art: Article, person: Person, mention_start: int, mention_end: int
     roles: list[Role] = []
     current = ""
     first_org = ""
+    last_ok = True      # the last link's organization was read (a title after the name joins it)
     for k, link in enumerate(links):
         org = link.org
         if org:
@@ -244,15 +283,16 @@ def roles_for(art: Article, person: Person, mention_start: int, mention_end: int
                 link.title = org[0] + link.title
                 org = org[1:]
         title = link.title
-        if org and title and current and _department(art, org):
+        if org and title and current and title not in HONORIFIC_ONLY and _department(art, org):
             title, org = org + title, current          # 国际合作部部长 of the organization before
         had_org = bool(org)
         if org:
-            org = resolve_generic(art, org)
+            org = resolve_generic(art, split_joined(art, org))
             if not _org_like(art, org, link.start, link.end):
                 org = ""
+        last_ok = bool(org) or not had_org
         if not org and title and not had_org:
-            org = current or (inherited_org if k == 0 or not first_org else "")
+            org = current or (inherited_org if k == 0 else "")
         if org and title:
             org = government_for(art, title, org)
             roles.append(Role(person.key, title, org, link.start, link.end))
@@ -262,7 +302,7 @@ def roles_for(art: Article, person: Person, mention_start: int, mention_end: int
             current = org
     # a title right after the name: 徐瑞华院长, 莫树锦教授
     after = title_len_at(text, mention_end)
-    if after and current:
+    if after and current and last_ok:
         title = text[mention_end:mention_end + after]
         if title not in ("院士",) and not any(r.title == title and r.org == current for r in roles):
             roles.append(Role(person.key, title, current, mention_end, mention_end + after))
