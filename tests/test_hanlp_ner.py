@@ -232,3 +232,12 @@ def test_build_with_hanlp_backend(tmp_path: Path, spec: str) -> None:
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert (out / "graph.graphml").is_file()
+
+
+@pytest.mark.hanlp
+def test_pretrained_identifiers_resolve_without_network() -> None:
+    hanlp = pytest.importorskip("hanlp")
+    url = hanlp.pretrained.ner.MSRA_NER_ELECTRA_SMALL_ZH
+    assert H._resolve_identifier(hanlp, H.DEFAULT_MODEL) == url
+    assert H._resolve_identifier(hanlp, "MSRA_NER_ELECTRA_SMALL_ZH") == url
+    assert H._resolve_identifier(hanlp, "some/local/dir") == "some/local/dir"
