@@ -4,7 +4,10 @@ sites use (UTF-8 with or without BOM, GB18030/GBK, Big5, UTF-16).
 
 A file that cannot be read raises `UnreadableDocument` naming the file and the
 reason; `iter_documents` turns those into `Skipped` entries so that one bad
-file never stops a run.
+file never stops a run. Part of a file can be lost too (a broken JSONL line,
+an over-long record): `read_file_report` returns those as `Skipped` entries
+named `path#line`. Remarks that lose nothing (a file salvaged line by line
+from mixed encodings) are `Skipped` with `lost=False`. See docs/robustness.md.
 """
 from __future__ import annotations
 
@@ -21,6 +24,14 @@ import yaml
 
 SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl"}
 MAX_BYTES = 64 * 1024 * 1024      # larger files are refused, not read into memory
+# One article is at most this many characters. Extraction runs at roughly 10,000
+# characters a second, so a longer "article" (a 50 MB log, a whole book) would
+# stall a build for many minutes; news articles are 1,000-20,000 characters.
+MAX_DOC_CHARS = 500_000
+# a single-article file (.txt .md .html) above this size cannot hold an article
+# of MAX_DOC_CHARS characters (4 bytes a character at most) and is not read at all
+MAX_ARTICLE_BYTES = MAX_DOC_CHARS * 4
+_CONTAINERS = {".json", ".jsonl"}   # may hold many articles: bounded by MAX_BYTES only
 
 
 @dataclass
@@ -37,11 +48,14 @@ class Document:
 
 @dataclass
 class Skipped:
-    path: str
+    path: str                # file, or file#line for one record of a JSON/JSONL file
     reason: str
+    lost: bool = True        # False: nothing was lost, this is a remark about how the file was read
 
     def message(self) -> str:
-        return f"skipped {self.path}: {self.reason}"
+        """One line naming the file and the reason."""
+        reason = " ".join(self.reason.split())   # exception texts may carry newlines
+        return f"{'skipped' if self.lost else 'note'} {self.path}: {reason}"
 
 
 class UnreadableDocument(Exception):
@@ -62,6 +76,38 @@ _CJK_CANDIDATES = ("utf-8", "gb18030", "big5")
 
 def decode_bytes(data: bytes, path: str = "<bytes>") -> str:
     """Decode article bytes; raise UnreadableDocument for binary or undecodable data."""
+    return _decode(data, path)[0]
+
+
+def _decode(data: bytes, path: str) -> tuple[str, str]:
+    """(text, remark): remark is "" unless the text had to be salvaged."""
+    text = _decode_whole(data, path)
+    if text is None:
+        text = _decode_lines(data)
+        if text is None:
+            raise UnreadableDocument(path, "cannot detect the text encoding (binary or mixed encodings?)")
+        return text, "mixed encodings: each line decoded as UTF-8, else GB18030"
+    return text, ""
+
+
+def _decode_lines(data: bytes) -> str | None:
+    """A file pasted together from parts in different encodings (UTF-8 and GBK
+    are the usual pair): decode each line on its own, or give up (None)."""
+    out = []
+    for line in data.split(b"\n"):
+        for enc in ("utf-8", "gb18030"):
+            try:
+                out.append(line.decode(enc))
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            return None
+    text = "\n".join(out)
+    return text if _cjk_ratio(text) > 0.2 else None
+
+
+def _decode_whole(data: bytes, path: str) -> str | None:
     if not data.strip():
         raise UnreadableDocument(path, "empty file")
     for bom, enc in _BOMS:
@@ -93,7 +139,7 @@ def decode_bytes(data: bytes, path: str = "<bytes>") -> str:
     if best is None:
         best = from_bytes(data).best()
     if best is None:
-        raise UnreadableDocument(path, "cannot detect the text encoding (binary or mixed encodings?)")
+        return None
     return str(best)
 
 
@@ -229,21 +275,43 @@ def _records_from_json(obj, base_id: str) -> list[Document]:
     return out
 
 
+# C0/C1 control characters other than tab and line breaks: never article text,
+# and illegal in XML outputs. Replaced by spaces so that offsets are unchanged.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
 def read_file(path: str | os.PathLike) -> list[Document]:
-    """Read one file into documents (JSON/JSONL may hold several)."""
+    """Read one file into documents (JSON/JSONL may hold several); parts lost are dropped silently."""
+    return read_file_report(path)[0]
+
+
+def read_file_report(path: str | os.PathLike) -> tuple[list[Document], list[Skipped]]:
+    """Read one file: its documents, and `Skipped` entries for parts of it that were lost
+    (`path#line`) or remarks. Raises UnreadableDocument when nothing can be read."""
     p = Path(path)
     try:
         size = p.stat().st_size
     except OSError as exc:
         raise UnreadableDocument(p, exc.strerror or str(exc)) from exc
+    if p.is_dir():
+        raise UnreadableDocument(p, "is a directory")
+    suffix = p.suffix.lower()
     if size > MAX_BYTES:
-        raise UnreadableDocument(p, f"file too large ({size // (1024 * 1024)} MB > {MAX_BYTES // (1024 * 1024)} MB); split it")
+        raise UnreadableDocument(p, f"file too large ({_mb(size)} > {_mb(MAX_BYTES)}); split it")
+    if suffix not in _CONTAINERS and size > MAX_ARTICLE_BYTES:
+        raise UnreadableDocument(p, f"file too large for one article ({_mb(size)} > {_mb(MAX_ARTICLE_BYTES)}); "
+                                    f"split it, or give many articles as .jsonl")
     try:
         data = p.read_bytes()
     except OSError as exc:
-        raise UnreadableDocument(p, exc.strerror or str(exc)) from exc
-    text = decode_bytes(data, str(p))
-    suffix = p.suffix.lower()
+        raise UnreadableDocument(p, (exc.strerror or str(exc)).lower()) from exc
+    text, remark = _decode(data, str(p))
+    notes: list[Skipped] = [Skipped(str(p), remark, lost=False)] if remark else []
+    text = _CONTROL.sub(" ", text)
     doc_id = p.name
     if suffix in (".html", ".htm"):
         text = html_to_text(text)
@@ -258,6 +326,8 @@ def read_file(path: str | os.PathLike) -> list[Document]:
             obj = json.loads(text)
         except json.JSONDecodeError as exc:
             raise UnreadableDocument(p, f"invalid JSON at line {exc.lineno}: {exc.msg}") from exc
+        except RecursionError as exc:
+            raise UnreadableDocument(p, "JSON nested too deeply") from exc
         docs = _records_from_json(obj, doc_id)
     elif suffix == ".jsonl":
         docs = []
@@ -266,8 +336,13 @@ def read_file(path: str | os.PathLike) -> list[Document]:
                 continue
             try:
                 obj = json.loads(line)
-            except json.JSONDecodeError:
-                continue   # one broken line costs that line only; reported by iter_documents
+            except json.JSONDecodeError as exc:
+                # one broken line costs that line only, and is reported with its number
+                notes.append(Skipped(f"{p}#{n}", f"line {n}: invalid JSON ({exc.msg}; column {exc.colno})"))
+                continue
+            except RecursionError:
+                notes.append(Skipped(f"{p}#{n}", f"line {n}: JSON nested too deeply"))
+                continue
             for d in _records_from_json(obj, f"{doc_id}#{n}"):
                 d.path = str(p)
                 docs.append(d)
@@ -275,11 +350,24 @@ def read_file(path: str | os.PathLike) -> list[Document]:
         if re.search(r"<(p|div|br)\b[^>]*>", text[:5000], re.I):
             text = html_to_text(text)
         docs = [Document(id=doc_id, text=text, path=str(p))]
+    kept = []
     for d in docs:
         d.path = str(p)
-    if not any(d.text.strip() for d in docs):
+        if len(d.text) > MAX_DOC_CHARS:
+            where = str(p) if d.id == doc_id else f"{p}#{d.id.rpartition('#')[2]}"
+            notes.append(Skipped(where, f"too long for one article ({len(d.text):,} characters > {MAX_DOC_CHARS:,}); split it"))
+        else:
+            kept.append(d)
+    if not any(d.text.strip() for d in kept):
+        lost = [n for n in notes if n.lost]
+        if len(lost) == 1 and lost[0].path == str(p):
+            raise UnreadableDocument(p, lost[0].reason)
+        if docs and not kept:
+            raise UnreadableDocument(p, f"no record short enough ({len(docs)} too long)")
+        if lost:
+            raise UnreadableDocument(p, f"no readable record ({len(lost)} broken, first: {lost[0].reason})")
         raise UnreadableDocument(p, "no article text in the file")
-    return docs
+    return kept, notes
 
 
 def find_files(paths: Iterable[str | os.PathLike]) -> Iterator[Path | Skipped]:
@@ -313,8 +401,12 @@ def iter_documents(paths: Iterable[str | os.PathLike]) -> Iterator[Document | Sk
             yield f
             continue
         try:
-            yield from read_file(f)
+            docs, notes = read_file_report(f)
         except UnreadableDocument as exc:
             yield Skipped(exc.path, exc.reason)
-        except (RecursionError, MemoryError, ValueError) as exc:
-            yield Skipped(str(f), f"cannot parse: {type(exc).__name__}")
+            continue
+        except Exception as exc:   # any other failure costs this file only, never the run
+            yield Skipped(str(f), f"cannot read: {type(exc).__name__}: {exc}")
+            continue
+        yield from notes
+        yield from docs

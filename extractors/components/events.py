@@ -148,6 +148,8 @@ def _same(a: str, b: str) -> bool:
         return False
     if long_.endswith(short) or any(part.endswith(short) for part in long_.split("暨")):
         return True
+    if long_.endswith(hit[0]) and len(short) - len(hit[0]) >= 3 and _subsequence(short, long_):
+        return True   # a headline's short form: 中医药发展大会 / 第六届…中医药传承创新发展大会
     return long_.startswith(short) and hit[0] not in PARENT_WORDS and _event_word_at_end(long_) is not None
 
 
@@ -162,6 +164,16 @@ def _enumerated(text: str, a: tuple[int, int], b: tuple[int, int], events: dict[
             if e1 <= s and e <= s2:
                 between = between.replace(text[s:e], "")
     return between.strip() in ("、", "，", ",", "和", "及", "与")
+
+
+def _subsequence(short: str, long_: str) -> bool:
+    pos = 0
+    for ch in short:
+        pos = long_.find(ch, pos)
+        if pos < 0:
+            return False
+        pos += 1
+    return True
 
 
 def _split_parent(name: str) -> str | None:
@@ -221,13 +233,12 @@ def find_events(art: Article) -> dict[str, Event]:
 
     # the display name: the first full form (a longer form that contains it wins)
     for ev in events.values():
-        variants = [text[s:e] for s, e in ev.mentions]
-        name = variants[0]
-        for v in variants[1:]:
-            if name in v and len(v) > len(name) and "暨" not in v.replace(name, ""):
-                name = v
+        ev.variants = sorted(set(text[s:e] for s, e in ev.mentions), key=lambda v: (-len(v), v))
+        name = ev.variants[0]
+        plain = [v for v in ev.variants if "暨" not in v]
+        if "暨" in name and plain and any(v not in name for v in plain):
+            name = plain[0]     # 产业创新论坛暨…专场 names a session; the forum's own full name is better
         ev.name = name
-        ev.variants = sorted(set(variants), key=len, reverse=True)
 
     # parents named inside a child's name
     for ev in list(events.values()):
