@@ -122,8 +122,10 @@ def _decode_whole(data: bytes, path: str) -> str | None:
                 return data.decode(enc)
             except UnicodeDecodeError:
                 continue
-    if b"\x00" in data[:8192]:
-        raise UnreadableDocument(path, "binary file (NUL bytes), not text")
+    head = data[:8192]
+    # a stray NUL in a scraped page is noise; binary formats are full of them
+    if head.count(0) * 100 > len(head) or _control_ratio(head.decode("latin-1"), c0_only=True) > 0.05:
+        raise UnreadableDocument(path, "binary file (NUL or control bytes), not text")
     for enc in _CJK_CANDIDATES:
         try:
             text = data.decode(enc)
@@ -165,6 +167,17 @@ def _looks_utf16(data: bytes) -> bool:
             except UnicodeDecodeError:
                 return True
     return False
+
+
+_C0 = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _control_ratio(text: str, c0_only: bool = False) -> float:
+    """Share of control characters: text has almost none (C1 bytes are common in
+    GBK/Big5/UTF-8 multi-byte sequences, so the byte-level check counts C0 only)."""
+    if not text:
+        return 0.0
+    return len((_C0 if c0_only else _CONTROL).findall(text[:8192])) / min(len(text), 8192)
 
 
 def _cjk_ratio(text: str) -> float:
@@ -310,6 +323,8 @@ def read_file_report(path: str | os.PathLike) -> tuple[list[Document], list[Skip
     except OSError as exc:
         raise UnreadableDocument(p, (exc.strerror or str(exc)).lower()) from exc
     text, remark = _decode(data, str(p))
+    if _control_ratio(text) > 0.05:
+        raise UnreadableDocument(p, "binary file (control characters), not text")
     notes: list[Skipped] = [Skipped(str(p), remark, lost=False)] if remark else []
     text = _CONTROL.sub(" ", text)
     doc_id = p.name

@@ -11,8 +11,8 @@ import click
 
 from graph.runner import BuildReport, run_build
 
-EXIT_SKIPPED = 3      # the graph was built, but some input files were skipped
-EXIT_FAILED = 4       # nothing usable was read
+EXIT_SKIPPED = 3      # the graph was built, but some input files (or records) were skipped
+EXIT_FAILED = 4       # nothing usable was read, or --strict and something was skipped: nothing written
 
 
 @click.group()
@@ -39,20 +39,24 @@ def build(paths: tuple[Path, ...], out_dir: Path, ner: str, strict: bool, quiet:
         report: BuildReport = run_build(list(paths), out_dir, ner=ner, strict=strict, progress=progress)
     except (ImportError, RuntimeError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
+    # one line per problem, naming the file (or file#line) and the reason
+    for note in report.notes:
+        click.echo(note.message(), err=True)
     for skipped in report.skipped:
         click.echo(skipped.message(), err=True)
     if strict and report.skipped:
-        click.echo("--strict: nothing written", err=True)
+        click.echo(f"--strict: {len(report.skipped)} input(s) skipped; nothing written", err=True)
+        sys.exit(EXIT_FAILED)
+    if not report.written:
+        click.echo("no documents read: nothing written (pass .txt .md .html .json or .jsonl files or folders)",
+                   err=True)
         sys.exit(EXIT_FAILED)
     summary = (f"{report.documents} documents → {report.nodes} nodes, {report.edges} edges; "
                f"wrote {', '.join(Path(p).name for p in report.written)} to {out_dir}")
     click.echo(summary)
     if report.skipped:
-        click.echo(f"{len(report.skipped)} file(s) skipped; see the messages above", err=True)
-        sys.exit(EXIT_FAILED if not report.documents else EXIT_SKIPPED)
-    if not report.documents:
-        click.echo("no documents found: pass .txt .md .html .json or .jsonl files or folders", err=True)
-        sys.exit(EXIT_FAILED)
+        click.echo(f"{len(report.skipped)} input(s) skipped (see above); the graph holds the rest", err=True)
+        sys.exit(EXIT_SKIPPED)
 
 
 from graph.cli_query import query; cli.add_command(query)  # noqa: E402,E702

@@ -23,15 +23,20 @@ class BuildReport:
     documents: int = 0
     nodes: int = 0
     edges: int = 0
-    skipped: list[Skipped] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)   # input lost: files, records, failed documents
+    notes: list[Skipped] = field(default_factory=list)     # remarks; nothing lost
     written: list[str] = field(default_factory=list)
 
 
-def read_all(paths: list[str | os.PathLike]) -> tuple[list[Document], list[Skipped]]:
+def read_all(paths: list[str | os.PathLike], notes: list[Skipped] | None = None) -> tuple[list[Document], list[Skipped]]:
+    """Documents sorted by id (so the input order never changes the output) and what was skipped."""
     docs, skipped, seen = [], [], set()
     for item in iter_documents(paths):
         if isinstance(item, Skipped):
-            skipped.append(item)
+            if item.lost:
+                skipped.append(item)
+            elif notes is not None:
+                notes.append(item)
         elif item.id in seen:
             # two files of one name in different folders: keep ids unique and stable
             item.id = f"{item.id}@{Path(item.path).parent.name}"
@@ -42,13 +47,22 @@ def read_all(paths: list[str | os.PathLike]) -> tuple[list[Document], list[Skipp
     return sorted(docs, key=lambda d: d.id), skipped
 
 
-def extract_all(docs: list[Document], ner: str = "lac", progress: Progress | None = None) -> list[DocumentRecords]:
+def extract_all(docs: list[Document], ner: str = "lac", progress: Progress | None = None,
+                failed: list[Skipped] | None = None) -> list[DocumentRecords]:
+    """Records of every document; a document whose extraction crashes is left out
+    (and listed in `failed`) so that one hostile article never costs the graph."""
     from extractors.pipeline import Extractor
 
     extractor = Extractor(ner=ner)
     out = []
     for i, doc in enumerate(docs, 1):
-        out.append(extractor(doc))
+        try:
+            out.append(extractor(doc))
+        except Exception as exc:  # noqa: BLE001 - reported, never fatal
+            if failed is None:
+                raise
+            where = (doc.path or doc.id) + ("#" + doc.id.rpartition("#")[2] if "#" in doc.id else "")
+            failed.append(Skipped(where, f"extraction failed: {type(exc).__name__}: {exc}"))
         if progress and (i % 50 == 0 or i == len(docs)):
             progress(f"extracted {i}/{len(docs)} documents")
     return out
@@ -56,14 +70,20 @@ def extract_all(docs: list[Document], ner: str = "lac", progress: Progress | Non
 
 def run_build(paths: list[str | os.PathLike], out_dir: str | os.PathLike, ner: str = "lac",
               strict: bool = False, progress: Progress | None = None) -> BuildReport:
+    """Read, extract, build and write. With `strict`, any skipped input means nothing is written."""
     report = BuildReport()
-    docs, report.skipped = read_all(paths)
-    report.documents = len(docs)
+    docs, report.skipped = read_all(paths, report.notes)
     if progress:
         progress(f"read {len(docs)} documents ({len(report.skipped)} skipped)")
     if strict and report.skipped:
+        report.documents = len(docs)
         return report
-    records = extract_all(docs, ner=ner, progress=progress)
+    records = extract_all(docs, ner=ner, progress=progress, failed=report.skipped)
+    report.documents = len(records)
+    if strict and report.skipped:
+        return report
+    if not records:
+        return report   # nothing read: keep whatever a previous build wrote
     g = build_graph(records)
     report.nodes, report.edges = g.number_of_nodes(), g.number_of_edges()
     report.written = write_all(g, out_dir, progress=(lambda name: progress(f"wrote {name}")) if progress else None)
