@@ -13,7 +13,7 @@ from spacy.tokens import Doc
 from extractors.article import Article
 from extractors.components.attendance import find_attendance
 from extractors.components.events import find_events
-from extractors.components.organizations import collect_orgs, main_org, ner_orgs
+from extractors.components.organizations import collect_orgs, main_org, ner_orgs, prune_event_words
 from extractors.components.persons import find_persons
 from extractors.components.title_chain import find_roles
 
@@ -75,6 +75,7 @@ class Organizations(_Step):
 class Events(_Step):
     def run(self, art: Article) -> None:
         art.events = find_events(art)
+        prune_event_words(art)
 
 
 @Language.factory("attendance")

@@ -7,7 +7,7 @@ import re
 from collections import Counter
 
 from extractors.article import Article
-from extractors.lexicon import words
+from extractors.lexicon import table, words
 
 _EVENTISH = re.compile(r"(论坛|大会|峰会|会议|仪式|典礼|博览会|发布会|研讨会|颁奖)")
 _BAD = re.compile(r"[\d\s“”\"《》:：]|^[的在与和]")
@@ -38,6 +38,12 @@ def _trim_end(art: Article, s: int, e: int) -> int:
     from extractors.components.title_chain import title_len_at
 
     text = art.text
+    for w, where in table("org_noise").items():
+        if where == "suffix" and text.endswith(w, s, e) and e - len(w) - s >= 2:
+            e -= len(w)
+    for k in (3, 2):   # 全国人大常委, 国发会主委: a whole title at the end
+        if e - k - s >= 2 and title_len_at(text, e - k) == k:
+            return e - k
     for k in (1, 2):
         if e - k > s + 2 and title_len_at(text, e - k) > k:
             return e - k
@@ -56,6 +62,9 @@ def ner_orgs(art: Article) -> Counter:
         if label != "ORG":
             continue
         e = _trim_end(art, s, _extend(art, e))
+        for w, where in table("org_noise").items():
+            if where == "prefix" and art.text.startswith(w, s) and e - s - len(w) >= 2:
+                s += len(w)
         name = art.text[s:e].strip()
         raw[name] += 1
         if raw[name] == 2 and len(name) >= 3 and not _BAD.search(name) and not _EVENTISH.search(name) \
@@ -97,11 +106,15 @@ def is_abbreviation(short: str, long: str) -> bool:
         return True
     if long.startswith(short):
         return False   # a longer name that goes on is another (or a misread) organization
+    if re.sub(r"[(（][^()（）]*[)）]", "", long) == short:
+        return True    # 澳门特别行政区(澳门特区)政府卫生局 without its bracket
     core = _core(long)
     if core != long and len(short) >= 4 and short[-2:] == core[-2:] and _in_order(short, core) and short[:2] in core:
         return True
-    if not _in_order(short, long) or short[0] not in long[:max(3, len(long) // 2)]:
-        return False
+    head = re.sub(r"^(国立|省立|市立|私立)", "", long)
+    starts_alike = short[0] == head[0] or (short[0] in "市省区县" and short[0] in long[:5])
+    if not _in_order(short, long) or not starts_alike:
+        return False   # 科技部 is no short form of 波黑…科技发展与高等教育部
     last = short[-1]
     if len(short) <= 4 and (long.endswith(last) or long.endswith(last + "员会") or long.endswith(last + "会")):
         return True
@@ -127,7 +140,7 @@ def collect_orgs(art: Article) -> dict[str, set[str]]:
     canonical: dict[str, str] = {}
     for short in sorted(counts, key=len):
         for long in names:
-            if long != short and is_abbreviation(short, long) and art.text.find(long) < art.text.find(short) + 1:
+            if long != short and is_abbreviation(short, long):
                 canonical[short] = long
                 break
     out: dict[str, set[str]] = {}
@@ -141,3 +154,19 @@ def collect_orgs(art: Article) -> dict[str, set[str]]:
     for r in art.roles:
         r.org = canonical.get(r.org, r.org)
     return out
+
+
+def prune_event_words(art: Article) -> None:
+    """Drop organizations named only inside event names before a title (世界大学|校长论坛)."""
+    from extractors.components.title_chain import title_len_at
+
+    spans = [(s, e) for ev in art.events.values() for s, e in ev.mentions]
+    in_roles = {r.org for r in art.roles}
+    for name in list(art.orgs):
+        if name in in_roles or any(name in ev.organizers for ev in art.events.values()):
+            continue
+        hits = [m.start() for m in re.finditer(re.escape(name), art.text)]
+        # 世界大学|校长论坛: the name qualifies a title inside the event's name, it is no party to it
+        if hits and all(any(s <= h < e for s, e in spans) and title_len_at(art.text, h + len(name))
+                        for h in hits):
+            del art.orgs[name]
