@@ -38,7 +38,11 @@ def parse_ner_spec(spec: str) -> list[tuple[str, str | None]]:
 
 def build_nlp(ner: str = "lac") -> Language:
     nlp = spacy.blank("zh")   # character tokens: every offset is a token boundary
-    for backend, model in parse_ner_spec(ner):
+    backends = parse_ner_spec(ner)
+    if all(b != "lac" for b, _ in backends):
+        # the rule components read word boundaries and parts of speech, which LAC's lexical analysis gives
+        nlp.add_pipe("lac_ner", name="lac_words", config={"spans": False})
+    for backend, model in backends:
         if backend == "hanlp":
             import extractors.components.hanlp_ner  # noqa: F401  (registers hanlp_ner; fails clearly without the extra)
             nlp.add_pipe("hanlp_ner", config={"model": model})

@@ -218,12 +218,7 @@ def test_pipeline_runs_hanlp_next_to_lac_and_votes() -> None:
 
 
 @pytest.mark.hanlp
-@pytest.mark.parametrize("spec", [
-    "lac+hanlp",
-    pytest.param("hanlp", marks=pytest.mark.xfail(
-        reason="the rule components read LAC's word segmentation (doc._.words), which hanlp-only does not set",
-        strict=False)),
-])
+@pytest.mark.parametrize("spec", ["lac+hanlp", "hanlp"])
 def test_build_with_hanlp_backend(tmp_path: Path, spec: str) -> None:
     _pipeline_with_ner_spec()
     out = tmp_path / "out"

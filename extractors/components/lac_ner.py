@@ -72,14 +72,19 @@ def lac_words(text: str) -> list[Word]:
     return words
 
 
-@Language.factory("lac_ner")
+@Language.factory("lac_ner", default_config={"spans": True})
 class LacNer:
-    def __init__(self, nlp: Language, name: str):
+    """`spans=False`: only the word segmentation, for pipelines whose names come from another backend."""
+
+    def __init__(self, nlp: Language, name: str, spans: bool = True):
         self.name = name
+        self.spans = spans
 
     def __call__(self, doc: Doc) -> Doc:
         words = lac_words(doc.text)
         doc._.words = words
+        if not self.spans:
+            return doc
         spans = []
         for w in words:
             if w.tag in NER_LABELS and w.text.strip():
