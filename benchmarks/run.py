@@ -142,6 +142,7 @@ def main() -> None:
     for n in a.sizes:
         print(f"--- {n} articles", file=sys.stderr, flush=True)
         r = bench(n, a.seed, a.ner)
+        stored = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}   # others may have written meanwhile
         stored[f"{a.ner}:{n}"] = r
         RESULTS.write_text(json.dumps(stored, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         done.append(r)
