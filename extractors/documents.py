@@ -288,9 +288,10 @@ def _records_from_json(obj, base_id: str) -> list[Document]:
     return out
 
 
-# C0/C1 control characters other than tab and line breaks: never article text,
-# and illegal in XML outputs. Replaced by spaces so that offsets are unchanged.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# C0/C1 control characters other than tab and line breaks, and the noncharacters
+# U+FFFE/U+FFFF: never article text, and illegal in XML outputs. Replaced by
+# spaces so that offsets are unchanged.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 
 
 def _mb(size: int) -> str:
