@@ -29,13 +29,23 @@ def _converter():
     raise RuntimeError("OpenCC has no t2s configuration; reinstall opencc-python-reimplemented")
 
 
-def _width(ch: str) -> str:
-    code = ord(ch)
-    if 0xFF01 <= code <= 0xFF5E and ch not in "（），：；！？":  # keep CJK punctuation recognisable
-        return chr(code - 0xFEE0)
-    if ch in "\u3000\u00a0":
-        return " "
-    return ch
+# full-width ASCII → ASCII; CJK punctuation kept recognisable; wide spaces → space
+_WIDTH = str.maketrans({**{chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F) if chr(c) not in "（），：；！？"},
+                        "\u3000": " ", "\u00a0": " "})
+
+
+@lru_cache(maxsize=1)
+def _traditional() -> frozenset[str]:
+    """Characters OpenCC changes on their own; a line with none of them is already Simplified.
+
+    One conversion of every CJK character (about 0.3 s, once per process) spares converting the
+    many lines of Simplified articles, which is most of the text.
+    """
+    chars = [chr(c) for c in (*range(0x3400, 0x4DC0), *range(0x4E00, 0xA000), *range(0xF900, 0xFB00))]
+    out = _converter().convert("\n".join(chars)).split("\n")
+    if len(out) != len(chars):   # should not happen; then every line goes through OpenCC
+        return frozenset(chars)
+    return frozenset(c for c, o in zip(chars, out) if c != o)
 
 
 @lru_cache(maxsize=65536)
@@ -45,19 +55,21 @@ def _fold_char(ch: str) -> str:
 
 
 def fold_line(line: str) -> str:
+    if _traditional().isdisjoint(line):
+        return line.translate(_WIDTH)
     converted = _converter().convert(line)
     if len(converted) != len(line):
         converted = "".join(_fold_char(c) for c in line)
-    return "".join(_width(c) for c in converted)
+    return converted.translate(_WIDTH)
 
 
 def fold(text: str) -> str:
     """Simplified, same-length version of `text` (offsets carry over unchanged)."""
-    if not text:
+    if not text or text.isascii():
         return text
-    if text.isascii():
-        return text
-    return "".join(fold_line(part) for part in re.split(r"(\n)", text))
+    if _traditional().isdisjoint(text):
+        return text.translate(_WIDTH)
+    return "\n".join(fold_line(part) for part in text.split("\n"))
 
 
 def fold_name(name: str) -> str:
