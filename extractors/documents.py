@@ -117,11 +117,18 @@ def _decode_whole(data: bytes, path: str) -> str | None:
             except UnicodeDecodeError as exc:
                 raise UnreadableDocument(path, f"broken {enc} text ({exc.reason})") from exc
     if _looks_utf16(data):
+        # both byte orders decode almost any even-length data: keep the one that reads as text
+        best, best_score = None, -1.0
         for enc in ("utf-16-le", "utf-16-be"):
             try:
-                return data.decode(enc)
+                text = data.decode(enc)
             except UnicodeDecodeError:
                 continue
+            score = _plausibility(text)
+            if score > best_score:
+                best, best_score = text, score
+        if best is not None:
+            return best
     head = data[:8192]
     # a stray NUL in a scraped page is noise; binary formats are full of them
     if head.count(0) * 100 > len(head) or _control_ratio(head.decode("latin-1"), c0_only=True) > 0.05:
@@ -178,6 +185,16 @@ def _control_ratio(text: str, c0_only: bool = False) -> float:
     if not text:
         return 0.0
     return len((_C0 if c0_only else _CONTROL).findall(text[:8192])) / min(len(text), 8192)
+
+
+def _plausibility(text: str) -> float:
+    """Share of characters usual in Chinese news: CJK letters and punctuation, ASCII, white space."""
+    sample = text[:4096]
+    if not sample:
+        return 0.0
+    ok = sum(1 for c in sample if "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f"
+             or "\uff00" <= c <= "\uffef" or " " <= c <= "~" or c in "\n\r\t\u00b7\u2014\u201c\u201d")
+    return ok / len(sample)
 
 
 def _cjk_ratio(text: str) -> float:
