@@ -45,7 +45,8 @@ class MakeArticle:
         meta = doc._.meta or {}
         doc._.article = Article(
             doc_id=meta.get("id", ""), original=meta.get("original", doc.text), text=doc.text,
-            words=doc._.words or [], ents=[(e.start_char, e.end_char, e.label_) for e in doc.ents],
+            words=doc._.words or [],
+            ents=doc._.ner if doc._.ner is not None else [(e.start_char, e.end_char, e.label_) for e in doc.ents],
             title=meta.get("title", ""), date=meta.get("date", ""))
         return doc
 

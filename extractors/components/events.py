@@ -43,10 +43,19 @@ def event_words() -> tuple[tuple[str, bool], ...]:
     return tuple(sorted(((w, v == "minor") for w, v in t.items()), key=lambda x: -len(x[0])))
 
 
+@lru_cache(maxsize=1)
+def _event_word_index() -> tuple[dict[str, bool], tuple[int, ...]]:
+    table_ = dict(event_words())
+    return table_, tuple(sorted({len(w) for w in table_}, reverse=True))
+
+
 def _event_word_at_end(s: str) -> tuple[str, bool] | None:
-    for w, minor in event_words():
-        if s.endswith(w):
-            return w, minor
+    """The longest event word `s` ends with, and whether it marks a minor event."""
+    words_, lengths = _event_word_index()
+    for n in lengths:
+        tail = s[-n:]
+        if len(tail) == n and tail in words_:
+            return tail, words_[tail]
     return None
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 from spacy.language import Language
 from spacy.tokens import Doc
 
-if not Doc.has_extension("ent_votes"):
-    Doc.set_extension("ent_votes", default=None)
+for _name in ("ent_votes", "ner"):
+    if not Doc.has_extension(_name):
+        Doc.set_extension(_name, default=None)
 
 
 @Language.factory("ner_vote")
@@ -36,5 +37,7 @@ class NerVote:
                 chosen.append(span)
                 taken.update(range(span.start, span.end))
         doc.ents = sorted(chosen, key=lambda s: s.start)
+        # (start, end, label) by character: what the rule components read, without re-walking doc.ents
+        doc._.ner = [(s.start_char, s.end_char, s.label_) for s in sorted(chosen, key=lambda s: s.start)]
         doc._.ent_votes = {(s.start_char, s.end_char): votes[(s.start_char, s.end_char, s.label_)] for s in chosen}
         return doc
