@@ -116,13 +116,37 @@ def is_abbreviation(short: str, long: str) -> bool:
     if not _in_order(short, long) or not starts_alike:
         return False   # 科技部 is no short form of 波黑…科技发展与高等教育部
     last = short[-1]
-    if len(short) <= 4 and (long.endswith(last) or long.endswith(last + "员会") or long.endswith(last + "会")):
-        return True
+    if 3 <= len(short) <= 4 and (long.endswith(last) or long.endswith(last + "员会") or long.endswith(last + "会")):
+        return True   # (two characters — 市委, 区委 — are organizations of their own)
     if last == "大" and long.endswith("大学") and len(short) <= 3:
         return True
     # a five-character short form only for committees, bureaus and banks (贸促会, 澳门卫生局, 广州农商行):
     # "中国科学院" fits into a longer institute's name without abbreviating it
     return len(short) <= 6 and last in "会委局行" and (long.endswith(last) or long.endswith("委员会"))
+
+
+_LOCAL = re.compile(r"^(市|省|区|县)(委|政府|人民政府|人大常委会|人大|政协|侨联|工商联|科协|妇联|总工会|纪委|[\u4e00-\u9fff]{1,4}(局|厅|委|办))$")
+_PLACE = re.compile(r"^([\u4e00-\u9fff]{2,3}?(市|省|区|县))")
+
+
+def place_of_level(art: Article, level: str) -> str:
+    """The place of that level the article is about (绵阳市, 白云区): the most named one."""
+    counts: Counter = Counter()
+    for s, e, lab in art.ents:
+        if lab in ("LOC", "ORG"):
+            m = _PLACE.match(art.text[s:e])
+            if m and m.group(2) == level and not m.group(1).startswith(("全国", "中国")):
+                counts[m.group(1)] += 1
+    return max(sorted(counts), key=lambda k: counts[k]) if counts else ""
+
+
+def qualify_local(art: Article, name: str) -> str:
+    """市委 → 绵阳市委, 省侨联 → 四川省侨联: a local body named without its place gets it."""
+    m = _LOCAL.match(name)
+    if not m:
+        return name
+    place = place_of_level(art, m.group(1))
+    return place + name[1:] if place else name
 
 
 def main_org(art: Article, counts: Counter) -> str:
@@ -143,16 +167,26 @@ def collect_orgs(art: Article) -> dict[str, set[str]]:
             if long != short and is_abbreviation(short, long):
                 canonical[short] = long
                 break
+    for name in counts:
+        if name not in canonical:
+            local = qualify_local(art, name)
+            if local != name:
+                canonical[name] = local
+    def final(name: str) -> str:
+        seen = {name}
+        while name in canonical and canonical[name] not in seen:
+            name = canonical[name]
+            seen.add(name)
+        return name
+
     out: dict[str, set[str]] = {}
     for name in counts:
-        target = canonical.get(name, name)
-        while target in canonical and canonical[target] != target:
-            target = canonical[target]
+        target = final(name)
         out.setdefault(target, set())
         if target != name:
             out[target].add(name)
     for r in art.roles:
-        r.org = canonical.get(r.org, r.org)
+        r.org = final(r.org)
     return out
 
 
