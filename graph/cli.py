@@ -29,14 +29,28 @@ def cli() -> None:
               help="NER backend: lac, hanlp[:MODEL], or lac+hanlp[:MODEL] to combine")
 @click.option("--strict", is_flag=True, help="treat any skipped input file as fatal: write nothing, exit 4")
 @click.option("--quiet", "-q", is_flag=True, help="no progress output")
-def build(paths: tuple[Path, ...], out_dir: Path, ner: str, strict: bool, quiet: bool) -> None:
+@click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(min=0),
+              help="extract in N local processes (0: one per core)")
+@click.option("--cache", "cache_dir", default=None, type=click.Path(path_type=Path),
+              help="extraction cache folder  [default: OUT/.forumgraph-cache]")
+@click.option("--no-cache", is_flag=True, help="extract every document again; read and write no cache")
+@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
+              help="extract on a running Dask cluster (needs forumgraph[dask])")
+@click.option("--workers", default=None, type=click.IntRange(min=1),
+              help="extract on a local Dask cluster of N worker processes (needs forumgraph[dask])")
+def build(paths: tuple[Path, ...], out_dir: Path, ner: str, strict: bool, quiet: bool, jobs: int,
+          cache_dir: Path | None, no_cache: bool, scheduler: str | None, workers: int | None) -> None:
     """Build the graph from article files and folders (.txt .md .html .json .jsonl)."""
     def progress(msg: str) -> None:
         if not quiet:
             click.echo(msg, err=True)
 
     try:
-        report: BuildReport = run_build(list(paths), out_dir, ner=ner, strict=strict, progress=progress)
+        if scheduler is not None and workers is not None:
+            raise ValueError("give either --scheduler or --workers, not both")
+        report: BuildReport = run_build(list(paths), out_dir, ner=ner, strict=strict, progress=progress,
+                                        jobs=jobs, cache=not no_cache, cache_dir=cache_dir,
+                                        scheduler=scheduler, workers=workers)
     except (ImportError, RuntimeError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     # one line per problem, naming the file (or file#line) and the reason

@@ -1,0 +1,64 @@
+"""Extraction inside a worker (a local process or a Dask worker): one `Extractor`
+per process and NER spec, reused by every batch the worker is given, because
+building the pipeline costs seconds while one article costs a fraction of one.
+
+Failures come back as `Failure` values (a type name and a message), not raised
+exceptions: one hostile article costs that article only, and arbitrary
+exception objects need not survive pickling.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from extractors.documents import Document
+from extractors.records import DocumentRecords
+
+_extractors: dict[str, object] = {}
+# a Dask worker may run several tasks in threads; one pipeline is not known to be thread-safe
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Failure:
+    error: str      # "IndexError: boom"
+
+
+Result = DocumentRecords | Failure
+
+
+def get_extractor(ner: str):
+    """This process's Extractor for `ner`, built on first use."""
+    from extractors.pipeline import Extractor
+
+    if ner not in _extractors:
+        _extractors[ner] = Extractor(ner=ner)
+    return _extractors[ner]
+
+
+def init_worker(ner: str) -> None:
+    """ProcessPoolExecutor initializer: build the pipeline before the first batch arrives."""
+    with _lock:
+        get_extractor(ner)
+
+
+def extract_one(extractor, doc: Document) -> Result:
+    try:
+        return extractor(doc)
+    except Exception as exc:  # noqa: BLE001 - reported by the caller, never fatal
+        return Failure(f"{type(exc).__name__}: {exc}")
+
+
+def extract_batch(docs: list[Document], ner: str) -> list[Result]:
+    """Records (or a Failure) for each document, in order."""
+    with _lock:
+        extractor = get_extractor(ner)
+        return [extract_one(extractor, d) for d in docs]
+
+
+def versioned_batch(docs: list[Document], ner: str) -> tuple[str, list[Result]]:
+    """`extract_batch` plus this worker's pipeline version, so that a client can refuse
+    results from a worker host running other extraction code (they would poison its cache)."""
+    from graph.cache import pipeline_version
+
+    return pipeline_version(), extract_batch(docs, ner)
