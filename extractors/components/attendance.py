@@ -33,17 +33,29 @@ def _common_parent(events: dict[str, Event], ids: list[str]) -> str | None:
     return None
 
 
-def participation(text: str, start: int, end: int) -> str:
-    """The kind of participation stated after a name in its clause."""
+# the more telling kind wins when one action names several (出席会议并致辞 → 致辞)
+PRIORITY = ("视频致辞", "主旨演讲", "主持", "致辞", "点评", "颁奖", "签约", "发言", "出席")
+
+
+def participation(text: str, start: int, end: int, others: list[int] | None = None) -> str:
+    """The kind of participation stated after a name: the action that follows it (over an
+    enumeration of names: 甲、乙出席并致辞), up to the next person who acts on their own."""
     m = _CLAUSE_END.search(text, end)
-    clause = text[end: m.start() if m else len(text)]
+    stop = m.start() if m else len(text)
     kinds = table("participation")
-    best = None
+    found = []
     for word in by_length("participation"):
-        i = clause.find(word)
-        if i >= 0 and (best is None or i < best[0]):
-            best = (i, kinds[word])
-    return best[1] if best else "出席"
+        i = text.find(word, end, stop)
+        while i >= 0:
+            found.append((i, word))
+            i = text.find(word, i + len(word), stop)
+    if not found:
+        return "出席"
+    first = min(i for i, _ in found)
+    # the action ends where another person starts after it (甲出席，乙致辞)
+    nxt = min((o for o in (others or []) if o > first), default=stop)
+    seen = {kinds[w] for i, w in found if first <= i < nxt}
+    return next((k for k in PRIORITY if k in seen), "出席")
 
 
 def event_for(art: Article, pos: int) -> str | None:
@@ -67,6 +79,7 @@ def find_attendance(art: Article) -> list[Attendance]:
     seen: set[tuple[str, str]] = set()
     if not art.events:
         return out
+    starts = sorted(m.start for p in art.persons.values() for m in p.mentions)
     for p in art.persons.values():
         if p.reporter:
             continue
@@ -75,5 +88,5 @@ def find_attendance(art: Article) -> list[Attendance]:
             if not eid or (p.key, eid) in seen:
                 continue
             seen.add((p.key, eid))
-            out.append(Attendance(p.key, eid, participation(art.text, m.start, m.end), m.start, m.end))
+            out.append(Attendance(p.key, eid, participation(art.text, m.start, m.end, starts), m.start, m.end))
     return out

@@ -67,7 +67,7 @@ def _clean_name(name: str) -> str:
     return name
 
 
-def _valid(name: str) -> bool:
+def _valid(name: str, heading: bool = False) -> bool:
     hit = _event_word_at_end(name)
     if not hit:
         return False
@@ -75,7 +75,7 @@ def _valid(name: str) -> bool:
     head = name[: -len(word)]
     if len(head) < 2 or name.startswith(DEMONSTRATIVE):
         return False
-    if word in GENERIC_EVENT_WORDS and len(re.sub(r"[^\u4e00-\u9fffA-Za-z]", "", head)) < 4:
+    if word in GENERIC_EVENT_WORDS and len(re.sub(r"[^\u4e00-\u9fffA-Za-z]", "", head)) < (2 if heading else 4):
         return False   # 高峰对话, 白云区会议: too little to name an event
     if re.fullmatch(r"[\d年月日第届一二三四五六七八九十首]+", head):
         return False
@@ -141,7 +141,8 @@ def candidate_names(art: Article) -> list[tuple[int, int]]:
         while start < w.end and text[start] in "与和及暨·-—、":
             start += 1
         name = _clean_name(text[start:w.end])
-        if _valid(name):
+        ls, le = art.line_of(w.start)
+        if _valid(name, heading=text[ls:le].strip() == name):   # a heading line may be short: 产业论坛
             s = text.find(name, start, w.end + 1)
             out.append((s, s + len(name)))
             ends.add(w.end)
