@@ -83,6 +83,20 @@ def same_event(a_name: str, a_date: str, b_name: str, b_date: str) -> bool:
         long_.endswith(short) or any(part.endswith(short) for part in long_.split("暨")))
 
 
+def _merge_named(res: Resolution, nid: str, kind: str, rec, doc: str, evidence: int) -> Node:
+    """Add a person or organization record to its node: label, aliases, document, evidence."""
+    node = res.nodes.get(nid)
+    if node is None:
+        node = res.nodes[nid] = Node(nid, kind, rec.name)
+    elif node.label != rec.name:
+        node.add_alias(rec.name)
+    for a in rec.aliases:
+        node.add_alias(a)
+    node.add_doc(doc)
+    node.evidence.extend(e.to_dict() for e in rec.evidence[:evidence])
+    return node
+
+
 def resolve(documents: list[DocumentRecords]) -> Resolution:
     res = Resolution()
     org_alias_owner: dict[str, str] = {}
@@ -91,30 +105,14 @@ def resolve(documents: list[DocumentRecords]) -> Resolution:
     for dr in sorted(documents, key=lambda d: d.doc):
         for p in dr.persons:
             nid = f"person:{p.folded}"
-            node = res.nodes.get(nid)
-            if node is None:
-                node = res.nodes[nid] = Node(nid, "person", p.name)
-            elif node.label != p.name:
-                node.add_alias(p.name)
-            for a in p.aliases:
-                node.add_alias(a)
-            node.add_doc(dr.doc)
-            node.evidence.extend(e.to_dict() for e in p.evidence[:2])
+            _merge_named(res, nid, "person", p, dr.doc, evidence=2)
             res.person[(dr.doc, p.folded)] = nid
 
         for o in dr.organizations:
             nid = f"org:{o.folded}"
             if nid not in res.nodes and o.folded in org_alias_owner:
                 nid = org_alias_owner[o.folded]
-            node = res.nodes.get(nid)
-            if node is None:
-                node = res.nodes[nid] = Node(nid, "organization", o.name)
-            elif node.label != o.name:
-                node.add_alias(o.name)
-            for a in o.aliases:
-                node.add_alias(a)
-            node.add_doc(dr.doc)
-            node.evidence.extend(e.to_dict() for e in o.evidence[:1])
+            _merge_named(res, nid, "organization", o, dr.doc, evidence=1)
             res.org[(dr.doc, o.folded)] = nid
             for a in o.aliases:
                 org_alias_owner.setdefault(fold_name(a), nid)

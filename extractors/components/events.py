@@ -16,6 +16,7 @@ from functools import lru_cache
 
 from extractors.article import Article, Event
 from extractors.lexicon import table
+from extractors.matching import chars_in_order
 
 NAME_TAGS = {"n", "nz", "nw", "vn", "an", "ORG", "LOC", "m", "a", "j", "q", "f", "s", "v", "TIME", "PER"}
 STOP_VERBS = {"举办", "举行", "召开", "出席", "参加", "主持", "开幕", "闭幕", "开展", "进行", "启动", "见证", "成功",
@@ -158,7 +159,7 @@ def _same(a: str, b: str) -> bool:
         return False
     if long_.endswith(short) or any(part.endswith(short) for part in long_.split("暨")):
         return True
-    if long_.endswith(hit[0]) and len(short) - len(hit[0]) >= 3 and _subsequence(short, long_):
+    if long_.endswith(hit[0]) and len(short) - len(hit[0]) >= 3 and chars_in_order(short, long_):
         return True   # a headline's short form: 中医药发展大会 / 第六届…中医药传承创新发展大会
     return long_.startswith(short) and hit[0] not in PARENT_WORDS and _event_word_at_end(long_) is not None
 
@@ -174,16 +175,6 @@ def _enumerated(text: str, a: tuple[int, int], b: tuple[int, int], events: dict[
             if e1 <= s and e <= s2:
                 between = between.replace(text[s:e], "")
     return between.strip() in ("、", "，", ",", "和", "及", "与")
-
-
-def _subsequence(short: str, long_: str) -> bool:
-    pos = 0
-    for ch in short:
-        pos = long_.find(ch, pos)
-        if pos < 0:
-            return False
-        pos += 1
-    return True
 
 
 def _split_parent(name: str) -> str | None:

@@ -8,6 +8,7 @@ from collections import Counter
 
 from extractors.article import Article
 from extractors.lexicon import table, words
+from extractors.matching import chars_in_order
 
 _EVENTISH = re.compile(r"(论坛|大会|峰会|会议|仪式|典礼|博览会|发布会|研讨会|颁奖)")
 _BAD = re.compile(r"[\d\s“”\"《》:：]|^[的在与和]")
@@ -87,16 +88,6 @@ def _core(name: str) -> str:
     return _LEGAL.sub("", re.sub(r"[()（）]", "", name)) or name
 
 
-def _in_order(short: str, long: str) -> bool:
-    pos = 0
-    for ch in short:
-        pos = long.find(ch, pos)
-        if pos < 0:
-            return False
-        pos += 1
-    return True
-
-
 def is_abbreviation(short: str, long: str) -> bool:
     """`short` abbreviates `long`: 市卫健委/上海市卫生健康委员会, 华西医院/四川大学华西医院,
     贸促会/中国国际贸易促进委员会, 台大/国立台湾大学, 联东集团/北京联东投资(集团)有限公司."""
@@ -109,11 +100,11 @@ def is_abbreviation(short: str, long: str) -> bool:
     if re.sub(r"[(（][^()（）]*[)）]", "", long) == short:
         return True    # 澳门特别行政区(澳门特区)政府卫生局 without its bracket
     core = _core(long)
-    if core != long and len(short) >= 4 and short[-2:] == core[-2:] and _in_order(short, core) and short[:2] in core:
+    if core != long and len(short) >= 4 and short[-2:] == core[-2:] and chars_in_order(short, core) and short[:2] in core:
         return True
     head = re.sub(r"^(国立|省立|市立|私立)", "", long)
     starts_alike = short[0] == head[0] or (short[0] in "市省区县" and short[0] in long[:5])
-    if not _in_order(short, long) or not starts_alike:
+    if not chars_in_order(short, long) or not starts_alike:
         return False   # 科技部 is no short form of 波黑…科技发展与高等教育部
     last = short[-1]
     if 3 <= len(short) <= 4 and (long.endswith(last) or long.endswith(last + "员会") or long.endswith(last + "会")):

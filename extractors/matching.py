@@ -1,0 +1,13 @@
+"""Small string tests shared by the rule components."""
+from __future__ import annotations
+
+
+def chars_in_order(short: str, long: str) -> bool:
+    """Every character of `short` appears in `long`, in the same order (市卫健委 in 上海市卫生健康委员会)."""
+    pos = 0
+    for ch in short:
+        pos = long.find(ch, pos)
+        if pos < 0:
+            return False
+        pos += 1
+    return True
