@@ -188,9 +188,6 @@ def test_xml_illegal_text_never_reaches_graphml(extractor, tmp_path):
     assert nx.read_graphml(tmp_path / "g.graphml").number_of_nodes() == g.number_of_nodes()
 
 
-@pytest.mark.xfail(strict=False, raises=nx.NetworkXError,
-                   reason="gexf.py looks up flattened (xml_safe) node ids in the unflattened graph "
-                          "(neighbour_count(g, n)); a node id with an XML-illegal character is then missing")
 def test_xml_illegal_text_never_reaches_gexf(extractor, tmp_path):
     g = hostile_graph(extractor)
     data = gexf_bytes(g)

@@ -23,7 +23,7 @@ def gexf_graph(g: nx.MultiDiGraph) -> nx.MultiDiGraph:
     flat = flat_graph(g)
     for n, d in flat.nodes(data=True):
         r, gr, b = rgb(kind_style(str(d.get("kind", "")))[0])
-        d["viz"] = {"color": {"r": r, "g": gr, "b": b, "a": 1.0}, "size": node_size(neighbour_count(g, n))}
+        d["viz"] = {"color": {"r": r, "g": gr, "b": b, "a": 1.0}, "size": node_size(neighbour_count(flat, n))}
     for _u, _v, k, d in flat.edges(keys=True, data=True):
         d["id"] = k                                  # the unique e0, e1… ids, not a counter of networkx'
         d.setdefault("label", d.get("relation", ""))  # Gephi shows edge labels from this
