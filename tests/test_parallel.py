@@ -1,0 +1,66 @@
+"""--jobs N: extraction in local processes writes exactly what one process writes."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from extractors import pipeline
+from graph.export import WRITERS
+from graph.parallel import batches, resolve_jobs
+from graph.runner import run_build
+from seed_text import SEEDS
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    """The five seeds twice, under new names: ten documents."""
+    folder = tmp_path_factory.mktemp("in")
+    for f in sorted(SEEDS.glob("*.txt")):
+        shutil.copy(f, folder / f.name)
+        shutil.copy(f, folder / f"copy_{f.name}")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def single(corpus, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("single")
+    run_build([corpus], out, cache=False)
+    return out
+
+
+def _outputs(out: Path) -> dict[str, bytes]:
+    return {name: (out / name).read_bytes() for name in WRITERS}
+
+
+def test_jobs_2_writes_the_same_bytes_as_jobs_1(corpus, single, tmp_path):
+    messages: list[str] = []
+    report = run_build([corpus], tmp_path, cache=False, jobs=2, progress=messages.append)
+    assert report.documents == 10
+    assert "extracted 10/10 documents (2 processes)" in messages
+    assert _outputs(tmp_path) == _outputs(single)
+
+
+def test_cache_filled_by_workers_serves_a_single_process_build(corpus, single, tmp_path, monkeypatch):
+    run_build([corpus], tmp_path, jobs=2)
+    calls: list[str] = []
+    monkeypatch.setattr(pipeline.Extractor, "__call__", lambda self, doc: calls.append(doc.id))
+    run_build([corpus], tmp_path, jobs=1)
+    assert calls == []
+    assert _outputs(tmp_path) == _outputs(single)
+
+
+def test_resolve_jobs():
+    assert resolve_jobs(3) == 3
+    assert resolve_jobs(0) >= 1
+    with pytest.raises(ValueError):
+        resolve_jobs(-1)
+
+
+def test_batches_keep_order_and_bound_size():
+    docs = list(range(95))
+    parts = batches(docs, 2)
+    assert [d for p in parts for d in p] == docs
+    assert max(len(p) for p in parts) <= 20
+    assert len(batches(list(range(5)), 2)) == 5     # few documents: one each, all workers busy
