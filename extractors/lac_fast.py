@@ -103,7 +103,7 @@ class FastLAC:
     """
 
     def __init__(self, model_dir: str | Path | None = None, intra_op_num_threads: int = 1,
-                 batch_size: int = 64, max_batch_tokens: int = 8192, pad: bool = True):
+                 batch_size: int = 32, max_batch_tokens: int = 4096, pad: bool = True):
         data_dir = Path(model_dir) if model_dir else _default_dir()
         self.model_dir = data_dir
         self.batch_size = max(1, int(batch_size))

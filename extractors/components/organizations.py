@@ -14,9 +14,17 @@ _EVENTISH = re.compile(r"(论坛|大会|峰会|会议|仪式|典礼|博览会|�
 _BAD = re.compile(r"[\d\s“”\"《》:：]|^[的在与和]")
 
 
+_GENERIC_HEAD = re.compile(r"^(产业|相关|有关|各|该|本|这些|其他|多家|一家|我|贵)")
+
+
 def org_like_name(name: str) -> bool:
     if len(name) < 2 or _BAD.search(name) or _EVENTISH.search(name):
         return False
+    suffixes = words("org_suffixes")
+    if name in suffixes or name in words("generic_orgs"):
+        return False          # 杂志社, 集团: a kind of organization, not one
+    if _GENERIC_HEAD.match(name) and name[2:] in suffixes | {name[1:]}:
+        return False          # 产业集团, 该公司
     return any(name.endswith(s) for s in words("org_suffixes"))
 
 
@@ -29,7 +37,8 @@ def _extend(art: Article, e: int) -> int:
     i = art.word_index(e)
     if i < len(art.words) and art.words[i].start == e:
         w = art.words[i]
-        if w.text in words("org_suffixes") and len(w.text) >= 2 and w.tag in ("n", "nz", "ORG"):
+        # (学会 is tagged a verb, "to learn", as often as not)
+        if w.text in words("org_suffixes") and len(w.text) >= 2 and w.tag in ("n", "nz", "ORG", "v", "vn"):
             return w.end
     return e
 
@@ -95,11 +104,13 @@ def is_abbreviation(short: str, long: str) -> bool:
         return False
     if long.endswith(short) and len(short) >= 4:
         return True
+    core = _core(long)
+    if core.startswith(short) and core[len(short):] in ("集团", "公司", "控股", "集团公司", "股份"):
+        return True    # 上海电气 / 上海电气(集团)总公司
     if long.startswith(short):
         return False   # a longer name that goes on is another (or a misread) organization
     if re.sub(r"[(（][^()（）]*[)）]", "", long) == short:
         return True    # 澳门特别行政区(澳门特区)政府卫生局 without its bracket
-    core = _core(long)
     if core != long and len(short) >= 4 and short[-2:] == core[-2:] and chars_in_order(short, core) and short[:2] in core:
         return True
     head = re.sub(r"^(国立|省立|市立|私立)", "", long)

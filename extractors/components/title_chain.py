@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from extractors.article import Article, Person, Role
-from extractors.lexicon import words
+from extractors.lexicon import table, words
 
 LINK_SEP = re.compile(r"[、，,]|兼")
 # word tags that can be part of a chain (organizations and titles)
@@ -32,7 +32,6 @@ DEPARTMENT = re.compile(r"(部|处|科|室|司|系|办公室|办|所|组)$")
 INSTITUTION = re.compile(r"(大学|学院|医院|集团|公司|协会|学会|委员会|政府|研究院|研究所|科学院|工程院|中心|银行|基金会|联合会|商会|实验室|局|厅|委|署)$")
 ORG_END_CHARS = set("委会部院局厅办署司处所校")
 JOINERS = {"与", "及", "和", "兼"}
-NOISE_PREFIX = ("主办方", "承办方", "协办方", "著名", "知名", "来自", "时任", "现任", "前任", "特邀", "嘉宾")
 HONORIFIC_ONLY = {"院士", "教授", "博士", "专家", "学者", "研究员"}
 
 
@@ -97,7 +96,8 @@ def _trim_org(art: Article, start: int, end: int) -> tuple[int, int]:
         if text[start] in "原前、，, " and start + 1 < end:
             start += 1
             continue
-        noise = next((n for n in NOISE_PREFIX if text.startswith(n, start)), None)
+        noise = next((n for n, where in table("org_noise").items() if where == "prefix" and text.startswith(n, start)),
+                     None)
         if noise:
             start += len(noise)
             continue
