@@ -18,6 +18,7 @@ from graph.parallel import batches
 from graph.worker import Result, versioned_batch
 
 BATCH = 20
+CONNECT_TIMEOUT = "30s"
 INSTALL_HINT = "--scheduler/--workers need Dask: pip install 'forumgraph[dask]'"
 
 
@@ -44,7 +45,11 @@ def extract_dask(docs: list[Document], ner: str, sink: Callable[[int, Result], N
     cluster = None
     try:
         if scheduler is not None:
-            client = dd.Client(scheduler, timeout="30s")
+            try:
+                client = dd.Client(scheduler, timeout=CONNECT_TIMEOUT)
+            except (OSError, TimeoutError) as exc:
+                raise RuntimeError(f"cannot reach the Dask scheduler at {scheduler}: "
+                                   f"{' '.join(str(exc).split())}") from exc
         else:
             cluster = dd.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                       dashboard_address=None)
@@ -64,7 +69,12 @@ def extract_dask(docs: list[Document], ner: str, sink: Callable[[int, Result], N
             done, mine = 0, pipeline_version()
             for fut in dd.as_completed(futures):
                 b = index[fut.key]
-                version, results = fut.result()
+                try:
+                    version, results = fut.result()
+                except Exception as exc:  # a lost worker or connection (documents' own failures come back as values)
+                    hint = "; install forumgraph on every worker host" if isinstance(exc, ImportError) else ""
+                    raise RuntimeError(f"Dask task failed: {type(exc).__name__}: "
+                                       f"{' '.join(str(exc).split())}{hint}") from exc
                 if version != mine:
                     raise RuntimeError("a Dask worker runs different extraction code (pipeline version "
                                        f"{version[:12]} ≠ {mine[:12]} here): install the same forumgraph everywhere")

@@ -69,3 +69,15 @@ def test_scheduler_and_workers_together_are_refused(tmp_path):
                                  "--scheduler", "tcp://127.0.0.1:1", "--workers", "2"])
     assert r.exit_code != 0
     assert "either --scheduler or --workers" in r.output
+
+
+def test_unreachable_scheduler_is_one_line(tmp_path, monkeypatch):
+    pytest.importorskip("dask.distributed")
+    from graph import distributed
+
+    monkeypatch.setattr(distributed, "CONNECT_TIMEOUT", "2s")
+    r = CliRunner().invoke(cli, ["build", str(SEEDS), "--out", str(tmp_path), "-q", "--no-cache",
+                                 "--scheduler", "tcp://127.0.0.1:1"])
+    assert r.exit_code == 1
+    assert r.output.startswith("Error: cannot reach the Dask scheduler at tcp://127.0.0.1:1")
+    assert len(r.output.strip().splitlines()) == 1
