@@ -29,8 +29,8 @@ def cli() -> None:
               help="NER backend: lac, hanlp[:MODEL], or lac+hanlp[:MODEL] to combine")
 @click.option("--strict", is_flag=True, help="treat any skipped input file as fatal: write nothing, exit 4")
 @click.option("--quiet", "-q", is_flag=True, help="no progress output")
-@click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(min=0),
-              help="extract in N local processes (0: one per core)")
+@click.option("--jobs", "-j", default=None, type=click.IntRange(min=0),
+              help="extract in N local processes (0: one per core)  [default: one per core from 20 documents]")
 @click.option("--cache", "cache_dir", default=None, type=click.Path(path_type=Path),
               help="extraction cache folder  [default: OUT/.forumgraph-cache]")
 @click.option("--no-cache", is_flag=True, help="extract every document again; read and write no cache")
@@ -38,7 +38,7 @@ def cli() -> None:
               help="extract on a running Dask cluster (needs forumgraph[dask])")
 @click.option("--workers", default=None, type=click.IntRange(min=1),
               help="extract on a local Dask cluster of N worker processes (needs forumgraph[dask])")
-def build(paths: tuple[Path, ...], out_dir: Path, ner: str, strict: bool, quiet: bool, jobs: int,
+def build(paths: tuple[Path, ...], out_dir: Path, ner: str, strict: bool, quiet: bool, jobs: int | None,
           cache_dir: Path | None, no_cache: bool, scheduler: str | None, workers: int | None) -> None:
     """Build the graph from article files and folders (.txt .md .html .json .jsonl)."""
     def progress(msg: str) -> None:

@@ -18,8 +18,14 @@ from graph.worker import Result, extract_batch, init_worker
 MAX_BATCH = 20
 
 
-def resolve_jobs(jobs: int) -> int:
-    """--jobs N: N processes; 0 means one per usable core."""
+AUTO_MIN_DOCUMENTS = 20   # below this, starting workers (each loads the models) costs more than it saves
+
+
+def resolve_jobs(jobs: int | None, pending: int = AUTO_MIN_DOCUMENTS) -> int:
+    """--jobs N: N processes; 0 means one per usable core; None (the default) means one per
+    core when there are enough documents to repay starting the workers, else one."""
+    if jobs is None:
+        return resolve_jobs(0) if pending >= AUTO_MIN_DOCUMENTS else 1
     if jobs < 0:
         raise ValueError(f"--jobs must be 0 (all cores) or a positive number, not {jobs}")
     if jobs == 0:

@@ -69,7 +69,7 @@ def _extract_here(docs: list[Document], ner: str, sink, progress: Progress | Non
 
 
 def extract_all(docs: list[Document], ner: str = "lac", progress: Progress | None = None,
-                failed: list[Skipped] | None = None, jobs: int = 1, cache_dir: str | os.PathLike | None = None,
+                failed: list[Skipped] | None = None, jobs: int | None = 1, cache_dir: str | os.PathLike | None = None,
                 scheduler: str | None = None, workers: int | None = None) -> list[DocumentRecords]:
     """Records of every document, in the order of `docs`; a document whose extraction
     crashes is left out (and listed in `failed`) so that one hostile article never costs
@@ -106,7 +106,7 @@ def extract_all(docs: list[Document], ner: str = "lac", progress: Progress | Non
         else:
             from graph.parallel import extract_parallel, resolve_jobs
 
-            n = resolve_jobs(jobs)
+            n = resolve_jobs(jobs, len(pending))
             if n > 1 and len(pending) > 1:
                 extract_parallel(pending, ner, n, sink, progress=progress)
             else:
@@ -125,7 +125,7 @@ def extract_all(docs: list[Document], ner: str = "lac", progress: Progress | Non
 
 
 def run_build(paths: list[str | os.PathLike], out_dir: str | os.PathLike, ner: str = "lac",
-              strict: bool = False, progress: Progress | None = None, jobs: int = 1,
+              strict: bool = False, progress: Progress | None = None, jobs: int | None = 1,
               cache: bool = True, cache_dir: str | os.PathLike | None = None,
               scheduler: str | None = None, workers: int | None = None) -> BuildReport:
     """Read, extract, build and write. With `strict`, any skipped input means nothing is written.

@@ -54,6 +54,8 @@ def test_cache_filled_by_workers_serves_a_single_process_build(corpus, single, t
 def test_resolve_jobs():
     assert resolve_jobs(3) == 3
     assert resolve_jobs(0) >= 1
+    assert resolve_jobs(None, pending=5) == 1                  # too few documents to repay workers
+    assert resolve_jobs(None, pending=500) == resolve_jobs(0)
     with pytest.raises(ValueError):
         resolve_jobs(-1)
 
