@@ -54,6 +54,7 @@ def build_nlp(ner: str = "lac") -> Language:
     return nlp
 
 
+_QUOTES = re.compile(r"[“”\"《》「」『』]")
 _DATE = re.compile(r"((?:19|20)\d{2})[-/.年](\d{1,2})[-/.月](\d{1,2})")
 
 
@@ -108,7 +109,9 @@ def to_records(art: Article, document: Document) -> DocumentRecords:
         out.roles.append(RoleRecord(fold_name(r.person), r.title, fold_name(r.org), _evidence(art, r.start, r.end)))
     for ev in art.events.values():
         s, e = ev.mentions[0]
-        display = orig[s:e] if art.text[s:e] == ev.name else ev.name
+        # shown as the article writes it, from the mention that carries the full name
+        display = next((_QUOTES.sub("", orig[a:b]) for a, b in ev.mentions
+                        if _QUOTES.sub("", art.text[a:b]) == ev.name), ev.name)
         out.events.append(EventRecord(ev.id, display, fold_name(ev.name), ev.date, ev.place, ev.parent, ev.minor,
                                       [fold_name(o) for o in ev.organizers if o in art.orgs],
                                       [_evidence(art, s, e)]))

@@ -30,7 +30,10 @@ GENERIC_EVENT_WORDS = {"会议", "对话", "大会", "论坛", "活动月"}
 INNER_JOIN = {"与", "和", "及", "暨", "·", "-", "—"}
 DEMONSTRATIVE = ("本次", "此次", "这次", "该", "今年", "更多", "开放", "本届", "此届", "上届", "下届", "今年的", "本", "此", "各", "每", "全体",
                  "系列", "会前", "相关", "上述", "这场", "那场", "一场", "多场")
+PAST = ("去年", "前年", "上届", "往届", "历届", "上一届", "此前", "以往")   # an earlier event, not this one
+THIS = ("本次", "此次", "本届", "这次", "这届", "该")                       # the event the article is about
 PARENT_WORDS = ("大会", "博览会", "峰会", "年会", "科博会", "医博会")
+_QUOTES = re.compile(r"[“”\"《》「」『』]")
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年?")
 _MONTH_DAY = re.compile(r"(?:((?:19|20)\d{2})年)?(\d{1,2})月(\d{1,2})日")
 _ISO = re.compile(r"((?:19|20)\d{2})[-/.年](\d{1,2})[-/.月](\d{1,2})")
@@ -74,7 +77,7 @@ def _valid(name: str, heading: bool = False) -> bool:
         return False
     word = hit[0]
     head = name[: -len(word)]
-    if len(head) < 2 or name.startswith(DEMONSTRATIVE):
+    if len(head) < 2 or name.startswith(DEMONSTRATIVE) or name.startswith(PAST):
         return False
     if word in GENERIC_EVENT_WORDS and len(re.sub(r"[^\u4e00-\u9fffA-Za-z]", "", head)) < (2 if heading else 4):
         return False   # 高峰对话, 白云区会议: too little to name an event
@@ -234,7 +237,7 @@ def find_events(art: Article) -> dict[str, Event]:
 
     # the display name: the first full form (a longer form that contains it wins)
     for ev in events.values():
-        ev.variants = sorted(set(text[s:e] for s, e in ev.mentions), key=lambda v: (-len(v), v))
+        ev.variants = sorted(set(_QUOTES.sub("", text[s:e]) for s, e in ev.mentions), key=lambda v: (-len(v), v))
         name = ev.variants[0]
         plain = [v for v in ev.variants if "暨" not in v]
         if "暨" in name and plain and any(v not in name for v in plain):
@@ -287,6 +290,14 @@ def find_events(art: Article) -> dict[str, Event]:
     main = max(sorted(events.values(), key=lambda x: x.mentions[0][0]), key=lambda x: x.score)
     while main.parent and main.parent in events and not events[main.parent].minor:
         main = events[main.parent]   # the conference, not one of its forums, is what the article is about
+    # 本次中美一流大学校长论坛: another name the article gives its own event
+    for ev in list(events.values()):
+        if ev is main or ev.parent or any(x.parent == ev.id for x in events.values()):
+            continue
+        if all(text[max(0, s - 3):s].endswith(THIS) for s, _ in ev.mentions):
+            main.mentions.extend(ev.mentions)
+            main.variants.extend(v for v in ev.variants if v not in main.variants)
+            del events[ev.id]
     top = main
     while top.parent and top.parent in events:
         top = events[top.parent]
