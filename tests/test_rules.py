@@ -91,3 +91,16 @@ def test_ner_spec_parsing():
     assert parse_ner_spec("lac+hanlp:/m") == [("lac", None), ("hanlp", "/m")]
     with pytest.raises(ValueError):
         parse_ner_spec("spacy")
+
+
+def test_this_event_and_earlier_editions(extractor):
+    text = ("12月3日，2031东岳大学校长对话在东岳举行。东岳大学校长马国庆出席并致辞。\n"
+            "马国庆表示，本次东岳一流大学校长论坛意义重大。自去年首届东岳大学校长对话举办以来，交流日益密切。\n")
+    art = analyse(extractor, text)
+    assert [e.name for e in art.events.values()] == ["2031东岳大学校长对话"]
+    assert "东岳一流大学校长论坛" in art.events[art.main_event].variants
+
+
+def test_quoted_event_name_before_the_event_word(extractor):
+    art = analyse(extractor, "研究院二十日举办「智慧医疗新未来」论坛，西山医院院长黄志明出席。")
+    assert [e.name for e in art.events.values()] == ["智慧医疗新未来论坛"]
