@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 from extractors.normalize import fold_name
@@ -51,11 +52,13 @@ class Resolution:
     event: dict[tuple[str, str], str] = field(default_factory=dict)    # (doc, local id) -> node id
 
 
+@lru_cache(maxsize=65536)
 def _event_core(name: str) -> str:
     core = _YEAR.sub("", fold_name(name))
     return _NOISE.sub("", core)
 
 
+@lru_cache(maxsize=65536)
 def _edition(name: str) -> str | None:
     m = _EDITION.search(fold_name(name))
     if not m:
@@ -97,10 +100,39 @@ def _merge_named(res: Resolution, nid: str, kind: str, rec, doc: str, evidence: 
     return node
 
 
+class _EventIndex:
+    """Known events bucketed by the end of their name's core, so that a new report is compared
+    only with events it could be (same_event needs equal cores or one core ending the other,
+    at least six characters long): linear in the number of events, not quadratic."""
+
+    TAIL = 6
+
+    def __init__(self) -> None:
+        self._buckets: dict[str, list[tuple[str, EventRecord]]] = {}
+
+    def _keys(self, name: str) -> set[str]:
+        core = _event_core(name)
+        parts = {core} | {_NOISE.sub("", _YEAR.sub("", p)) for p in fold_name(name).split("暨")}
+        return {p[-self.TAIL:] for p in parts if p}
+
+    def add(self, nid: str, record: EventRecord) -> None:
+        for k in self._keys(record.name):
+            self._buckets.setdefault(k, []).append((nid, record))
+
+    def candidates(self, name: str) -> list[tuple[str, EventRecord]]:
+        seen, out = set(), []
+        for k in sorted(self._keys(name)):
+            for nid, rec in self._buckets.get(k, ()):
+                if nid not in seen:
+                    seen.add(nid)
+                    out.append((nid, rec))
+        return sorted(out, key=lambda x: x[0])   # the first match does not depend on bucket order
+
+
 def resolve(documents: list[DocumentRecords]) -> Resolution:
     res = Resolution()
     org_alias_owner: dict[str, str] = {}
-    events_seen: list[tuple[str, EventRecord]] = []   # (node id, first record)
+    events_seen = _EventIndex()
 
     for dr in sorted(documents, key=lambda d: d.doc):
         for p in dr.persons:
@@ -120,7 +152,7 @@ def resolve(documents: list[DocumentRecords]) -> Resolution:
         own_nodes: set[str] = set()
         for e in dr.events:
             nid = None
-            for other_id, other in events_seen:
+            for other_id, other in events_seen.candidates(e.name):
                 # one document's events are distinct: the extractor already folded its variants
                 if other_id not in own_nodes and same_event(e.name, e.date, other.name, other.date):
                     nid = other_id
@@ -130,7 +162,7 @@ def resolve(documents: list[DocumentRecords]) -> Resolution:
                 while nid in res.nodes:       # same name, contradicting dates
                     nid += "'"
                 res.nodes[nid] = Node(nid, "event", e.name, date=e.date, place=e.place, minor=e.minor)
-                events_seen.append((nid, e))
+                events_seen.add(nid, e)
             node = res.nodes[nid]
             if node.label != e.name:
                 node.add_alias(e.name)
