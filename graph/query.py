@@ -73,9 +73,9 @@ def find_node(g: nx.MultiDiGraph, name: str, kind: str | None = None) -> str:
     Raises UnknownName with close matches, or AmbiguousName when several nodes
     carry the name and none of them as its label.
     """
+    if name in g and (kind is None or g.nodes[name].get("kind") == kind):
+        return name   # a node id: no search
     candidates = [n for n in g.nodes if kind is None or g.nodes[n].get("kind") == kind]
-    if name in g and name in candidates:
-        return name
     key = fold_name(name)
     by_label = sorted(n for n in candidates if fold_name(label(g, n)) == key)
     if len(by_label) == 1:
@@ -195,24 +195,38 @@ def coattend(g: nx.MultiDiGraph, min_shared: int = 1, person: str | None = None)
     Each pair: a, b (labels), a_id, b_id, shared (count), events [{id, event, date}].
     Sorted by shared count (desc), then names.
     """
-    persons = nodes_of_kind(g, "person")
-    events_of = {p: set(attended(g, p)) for p in persons}
-    attendees: dict[str, set[str]] = defaultdict(set)
-    for p, evs in events_of.items():
-        for e in evs:
-            attendees[e].add(p)
     focus = find_node(g, person, "person") if person else None
+    up: dict[str, list[str]] = {}
+
+    def lineage(e: str) -> list[str]:
+        if e not in up:
+            up[e] = ancestors(g, e)
+        return up[e]
+
+    # who attended each event, sub-events carried up to their parents; with a focus person,
+    # only the events that person attended matter
+    attendees: dict[str, set[str]] = defaultdict(set)
+    for u, e, d in g.edges(data=True):
+        if d.get("relation") == "attended" and g.nodes[u].get("kind") == "person":
+            for x in (e, *lineage(e)):
+                attendees[x].add(u)
+    if focus:
+        attendees = {e: people for e, people in attendees.items() if focus in people}
     pairs: dict[tuple[str, str], set[str]] = defaultdict(set)
     for e, people in attendees.items():
         people_sorted = sorted(people)
+        if focus:
+            for b in people_sorted:
+                if b != focus:
+                    pairs[tuple(sorted((focus, b)))].add(e)
+            continue
         for i, a in enumerate(people_sorted):
             for b in people_sorted[i + 1:]:
-                if focus and focus not in (a, b):
-                    continue
                 pairs[(a, b)].add(e)
     out = []
     for (a, b), evs in pairs.items():
-        specific = _most_specific(g, evs)
+        implied = {x for e in evs for x in lineage(e)}
+        specific = sorted(evs - implied)
         if len(specific) < min_shared:
             continue
         if focus == b:   # the asked-about person first

@@ -11,6 +11,7 @@ from typing import Callable
 import networkx as nx
 
 from graph.export.atomic import inside
+from graph.export.flatten import sharing_flat
 from graph.export.coattendance import write_coattendance
 from graph.export.csv_export import write_edges_csv, write_nodes_csv
 from graph.export.gexf import write_gexf
@@ -34,10 +35,11 @@ WRITERS: dict[str, Writer] = {
 
 def write_all(g: nx.MultiDiGraph, out_dir: str | os.PathLike, progress: Callable[[str], None] | None = None) -> list[str]:
     written = []
-    for name, writer in WRITERS.items():
-        path = inside(out_dir, name)
-        writer(g, path)
-        written.append(str(path))
-        if progress:
-            progress(name)
+    with sharing_flat(g):
+        for name, writer in WRITERS.items():
+            path = inside(out_dir, name)
+            writer(g, path)
+            written.append(str(path))
+            if progress:
+                progress(name)
     return written

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import re
+from contextlib import contextmanager
+from typing import Iterator
 
 import networkx as nx
 
@@ -36,8 +38,31 @@ def flat_value(value):
     return xml_safe(str(value))
 
 
+_shared: dict[int, tuple[nx.MultiDiGraph, nx.MultiDiGraph | None]] = {}
+
+
+@contextmanager
+def sharing_flat(g: nx.MultiDiGraph) -> Iterator[None]:
+    """Within the block, `flat_graph(g)` flattens `g` once and hands out copies: several
+    writers need the same flat graph, and flattening a large graph is the slow part."""
+    _shared[id(g)] = (g, None)
+    try:
+        yield
+    finally:
+        _shared.pop(id(g), None)
+
+
 def flat_graph(g: nx.MultiDiGraph) -> nx.MultiDiGraph:
     """A copy with scalar, XML-safe attributes and globally unique edge keys, in a stable order."""
+    held = _shared.get(id(g))
+    if held is not None and held[0] is g:
+        if held[1] is None:
+            _shared[id(g)] = (g, _flatten(g))
+        return _shared[id(g)][1].copy()   # writers may add attributes (GEXF's viz) to their copy
+    return _flatten(g)
+
+
+def _flatten(g: nx.MultiDiGraph) -> nx.MultiDiGraph:
     out = nx.MultiDiGraph()
     out.graph.update({k: flat_value(v) for k, v in g.graph.items()})
     for n in sorted(g.nodes):
