@@ -20,7 +20,7 @@ def coattendance_bytes(g: nx.MultiDiGraph) -> bytes:
     for u, v in sorted(tuple(sorted(e)) for e in proj.edges):
         flat.add_edge(xml_safe(u), xml_safe(v), **{k: flat_value(x) for k, x in sorted(proj.edges[u, v].items())})
     buf = io.BytesIO()
-    nx.write_graphml_xml(flat, buf, encoding="utf-8", prettyprint=True, named_key_ids=True)
+    nx.write_graphml_lxml(flat, buf, encoding="utf-8", prettyprint=True, named_key_ids=True)
     return buf.getvalue()
 
 

@@ -14,7 +14,7 @@ def graphml_bytes(g: nx.MultiDiGraph) -> bytes:
     flat = flat_graph(g)
     buf = io.BytesIO()
     # edge_id_from_attribute is unset: networkx then writes the (unique) keys as ids
-    nx.write_graphml_xml(flat, buf, encoding="utf-8", prettyprint=True, named_key_ids=True)
+    nx.write_graphml_lxml(flat, buf, encoding="utf-8", prettyprint=True, named_key_ids=True)
     # XML parsers in browsers (graphology) turn raw U+2028/2029 into line breaks; references survive
     return buf.getvalue().replace("\u2028".encode(), b"&#8232;").replace("\u2029".encode(), b"&#8233;")
 
