@@ -362,8 +362,11 @@ def top(g: nx.MultiDiGraph, by: str = "degree", n: int = 20, kind: str | None = 
         scores = {x: neighbour_count(g, x) for x in g.nodes}
     elif by == "betweenness":
         und = nx.Graph(g.to_undirected(as_view=True))
-        # exact for small graphs; sampled with a fixed seed above 1000 nodes to stay interactive
-        k = 500 if und.number_of_nodes() > 1000 else None
+        # exact for small graphs; above 1000 nodes sampled with a fixed seed, as many sources as
+        # keep the work near a million edge visits (each source is one breadth-first search)
+        k = None
+        if und.number_of_nodes() > 1000:
+            k = max(32, min(500, 1_000_000 // max(1, und.number_of_edges())))
         scores = nx.betweenness_centrality(und, k=k, seed=LOUVAIN_SEED if k else None)
     elif by == "events":
         scores = {x: len(attended(g, x)) for x in nodes_of_kind(g, "person")}
