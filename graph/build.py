@@ -16,23 +16,26 @@ from typing import Iterable
 
 import networkx as nx
 
-from extractors.records import DocumentRecords
+from extractors.records import DocumentRecords, Evidence
 from graph.resolve import resolve
 
 MAX_EVIDENCE = 5   # per node/edge: enough to show where a fact comes from, bounded for large corpora
 
 
-def _merge_edge(g: nx.MultiDiGraph, u: str, v: str, relation: str, doc: str, evidence: dict | None, **attrs) -> dict:
+def _merge_edge(g: nx.MultiDiGraph, u: str, v: str, relation: str, doc: str, evidence: Evidence | None,
+                **attrs) -> dict:
     key = relation
     if g.has_edge(u, v, key):
         data = g.edges[u, v, key]
     else:
         g.add_edge(u, v, key=key, relation=relation, docs=[], evidence=[])
         data = g.edges[u, v, key]
-    if doc not in data["docs"]:
+    if not data["docs"] or data["docs"][-1] != doc:   # documents arrive in order
         data["docs"].append(doc)
-    if evidence and evidence not in data["evidence"] and len(data["evidence"]) < MAX_EVIDENCE:
-        data["evidence"].append(evidence)
+    if evidence and len(data["evidence"]) < MAX_EVIDENCE:   # (a few sentences: convert only those)
+        item = evidence.to_dict()
+        if item not in data["evidence"]:
+            data["evidence"].append(item)
     for k, value in attrs.items():
         if isinstance(value, str):
             values = data.setdefault(k, [])
@@ -57,13 +60,11 @@ def build_graph(documents: Iterable[DocumentRecords]) -> nx.MultiDiGraph:
         for r in dr.roles:
             u, v = res.person.get((dr.doc, r.person)), res.org.get((dr.doc, r.organization))
             if u and v:
-                ev = r.evidence.to_dict() if r.evidence else None
-                _merge_edge(g, u, v, "holds_role", dr.doc, ev, titles=r.title)
+                _merge_edge(g, u, v, "holds_role", dr.doc, r.evidence, titles=r.title)
         for a in dr.attendance:
             u, v = res.person.get((dr.doc, a.person)), res.event.get((dr.doc, a.event))
             if u and v:
-                ev = a.evidence.to_dict() if a.evidence else None
-                _merge_edge(g, u, v, "attended", dr.doc, ev, participation=a.participation)
+                _merge_edge(g, u, v, "attended", dr.doc, a.evidence, participation=a.participation)
         for e in dr.events:
             child = res.event[(dr.doc, e.local_id)]
             if e.parent:

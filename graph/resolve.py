@@ -23,6 +23,9 @@ _YEAR = re.compile(r"(19|20)\d{2}年?")
 _NOISE = re.compile(r"[\s“”\"《》「」『』()（）·:：,，、]")
 
 
+MAX_NODE_EVIDENCE = 5   # where a node comes from: a few sentences, not one per document
+
+
 @dataclass
 class Node:
     id: str
@@ -36,8 +39,15 @@ class Node:
     minor: bool = True
 
     def add_doc(self, doc: str) -> None:
-        if doc not in self.docs:
+        # documents arrive in order, one after the other: only the last can repeat
+        if not self.docs or self.docs[-1] != doc:
             self.docs.append(doc)
+
+    def add_evidence(self, items) -> None:
+        for item in items:
+            if len(self.evidence) >= MAX_NODE_EVIDENCE:
+                return
+            self.evidence.append(item.to_dict())
 
     def add_alias(self, name: str) -> None:
         if name and name != self.label and name not in self.aliases:
@@ -96,7 +106,7 @@ def _merge_named(res: Resolution, nid: str, kind: str, rec, doc: str, evidence: 
     for a in rec.aliases:
         node.add_alias(a)
     node.add_doc(doc)
-    node.evidence.extend(e.to_dict() for e in rec.evidence[:evidence])
+    node.add_evidence(rec.evidence[:evidence])
     return node
 
 
@@ -170,7 +180,7 @@ def resolve(documents: list[DocumentRecords]) -> Resolution:
             node.place = node.place or e.place
             node.minor = node.minor and e.minor
             node.add_doc(dr.doc)
-            node.evidence.extend(ev.to_dict() for ev in e.evidence[:1])
+            node.add_evidence(e.evidence[:1])
             res.event[(dr.doc, e.local_id)] = nid
             own_nodes.add(nid)
     return res
