@@ -150,7 +150,7 @@ class FastLAC:
 
     def _padding_is_exact(self) -> bool:
         """A padded batch gives the same logits as each text alone (bit for bit)."""
-        probe = ["国务院总理李强在北京出席第十五届夏季达沃斯论坛开幕式并致辞。", "张三在北京市工作", "好"]
+        probe = ["示范市市长王强在江南出席第三届数字经济论坛开幕式并致辞。", "张三在北京市工作", "好"]
         ids, lengths = self._encode(probe)
         batched = self._logits(ids, lengths)
         for i, text in enumerate(probe):

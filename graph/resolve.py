@@ -1,10 +1,10 @@
 """Merge the entities of many documents into canonical graph nodes.
 
 - persons: one node per folded name; within a document the extractor has
-  already folded short forms (布迪米尔) into the full name (热利科·布迪米尔).
+  already folded short forms (彼得罗夫) into the full name (安德烈·彼得罗夫).
 - organizations: one node per folded name; an abbreviation an article
   introduces is an alias, and an alias joins an existing node only when it
-  equals that node's name (two cities' "市委" never become one node).
+  equals that node's name (two counties' "县委" never become one node).
 - events: the same event reported by two outlets is one node when the names
   agree after dropping years and punctuation, or one contains the other, and
   the dates do not contradict; different editions (第六届/第七届) stay apart.

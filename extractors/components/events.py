@@ -3,9 +3,9 @@
 An event name is a run of words ending in an event word (论坛, 大会, 仪式…),
 extended to the left over name-like words and stopped by verbs such as 举办,
 particles and punctuation; a quoted name (“…大会”) is taken whole. Names that
-one contains the other are one event (产业创新论坛 / 2025通用健康管理大会产业
+one contains the other are one event (数字创新论坛 / 2031示范健康大会数字
 创新论坛). A name holding a conference word before its end
-(2025通用健康管理大会产业创新论坛) also names its parent conference. The main
+(2031示范健康大会数字创新论坛) also names its parent conference. The main
 event is the one the headline and the opening sentence are about; ceremonies
 and side activities (揭牌仪式, 专场) sit inside the event of their section.
 """
@@ -32,7 +32,7 @@ DEMONSTRATIVE = ("本次", "此次", "这次", "该", "今年", "更多", "开�
                  "系列", "会前", "相关", "上述", "这场", "那场", "一场", "多场")
 PAST = ("去年", "前年", "上届", "往届", "历届", "上一届", "此前", "以往")   # an earlier event, not this one
 THIS = ("本次", "此次", "本届", "这次", "这届", "该")                       # the event the article is about
-PARENT_WORDS = ("大会", "博览会", "峰会", "年会", "科博会", "医博会")
+PARENT_WORDS = ("大会", "博览会", "峰会", "年会")
 _QUOTES = re.compile(r"[“”\"《》「」『』]")
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年?")
 _MONTH_DAY = re.compile(r"(?:((?:19|20)\d{2})年)?(\d{1,2})月(\d{1,2})日")
@@ -80,7 +80,7 @@ def _valid(name: str, heading: bool = False) -> bool:
     if len(head) < 2 or name.startswith(DEMONSTRATIVE) or name.startswith(PAST):
         return False
     if word in GENERIC_EVENT_WORDS and len(re.sub(r"[^\u4e00-\u9fffA-Za-z]", "", head)) < (2 if heading else 4):
-        return False   # 高峰对话, 白云区会议: too little to name an event
+        return False   # 高峰对话, 江湾区会议: too little to name an event
     if re.fullmatch(r"[\d年月日第届一二三四五六七八九十首]+", head):
         return False
     return bool(re.search(r"[\u4e00-\u9fffA-Za-z]{2,}", head))
@@ -99,7 +99,7 @@ def candidate_names(art: Article) -> list[tuple[int, int]]:
         hit = _event_word_at_end(w.text)
         if not hit or w.end in ends:
             continue
-        # the event word must end the name: not followed by more name words (大会主论坛 ends at 主论坛)
+        # the event word must end the name: not followed by more name words (年会分论坛 ends at 分论坛)
         j = idx
         while j + 1 < len(art.words) and _event_word_at_end(art.words[j + 1].text) and art.words[j + 1].start == art.words[j].end:
             j += 1
@@ -116,7 +116,7 @@ def candidate_names(art: Article) -> list[tuple[int, int]]:
         start = w.start
         k = idx - 1
         if k >= 0 and art.words[k].text in ("」", "”", "》", "\"") and art.words[k].end == start:
-            # 「引领健康台湾新未来」论坛: the quoted words are the name
+            # 「智慧医疗新未来」论坛: the quoted words are the name
             q = text.rfind({"」": "「", "”": "“", "》": "《", "\"": "\""}[art.words[k].text], 0, art.words[k].start)
             if q >= 0 and art.words[k].start - q <= 40 and "\n" not in text[q:start]:
                 name = text[q + 1:art.words[k].start] + text[w.start:w.end]
@@ -154,8 +154,8 @@ def candidate_names(art: Article) -> list[tuple[int, int]]:
 
 
 def _same(a: str, b: str) -> bool:
-    """Two names of one event: a shorter form at the end (产业创新论坛), one part of a 暨 name,
-    or a competition and its award meeting (征文大赛 / 征文大赛表彰大会)."""
+    """Two names of one event: a shorter form at the end (数字创新论坛), one part of a 暨 name,
+    or a competition and its award meeting (摄影大赛 / 摄影大赛表彰大会)."""
     short, long_ = sorted((a, b), key=len)
     hit = _event_word_at_end(short)
     if len(short) < 4 or hit is None:
@@ -181,7 +181,7 @@ def _enumerated(text: str, a: tuple[int, int], b: tuple[int, int], events: dict[
 
 
 def _split_parent(name: str) -> str | None:
-    """2025通用健康管理大会产业创新论坛 → 2025通用健康管理大会."""
+    """2031示范健康大会数字创新论坛 → 2031示范健康大会."""
     if "暨" in name:
         return None
     for w in PARENT_WORDS:
@@ -241,7 +241,7 @@ def find_events(art: Article) -> dict[str, Event]:
         name = ev.variants[0]
         plain = [v for v in ev.variants if "暨" not in v]
         if "暨" in name and plain and any(v not in name for v in plain):
-            name = plain[0]     # 产业创新论坛暨…专场 names a session; the forum's own full name is better
+            name = plain[0]     # 数字创新论坛暨…专场 names a session; the forum's own full name is better
         ev.name = name
 
     # parents named inside a child's name
@@ -290,7 +290,7 @@ def find_events(art: Article) -> dict[str, Event]:
     main = max(sorted(events.values(), key=lambda x: x.mentions[0][0]), key=lambda x: x.score)
     while main.parent and main.parent in events and not events[main.parent].minor:
         main = events[main.parent]   # the conference, not one of its forums, is what the article is about
-    # 本次中美一流大学校长论坛: another name the article gives its own event
+    # 本次东岳一流大学校长论坛: another name the article gives its own event
     for ev in list(events.values()):
         if ev is main or ev.parent or any(x.parent == ev.id for x in events.values()):
             continue

@@ -1,6 +1,6 @@
 """Organizations: NER names that end like an organization, the organizations
 of title chains, and the abbreviations an article introduces itself
-(上海市卫生健康委员会 … 市卫健委; 四川大学华西医院 … 华西医院)."""
+(江南市交通运输委员会 … 市交委; 西川大学东湖医院 … 东湖医院)."""
 from __future__ import annotations
 
 import re
@@ -33,7 +33,7 @@ def _extend(art: Article, e: int) -> int:
     text = art.text
     m = re.match(r"[)）]([\u4e00-\u9fff]{0,4}?(总公司|有限公司|公司|集团))?", text[e:e + 8])
     if m and "(" in text[max(0, e - 12):e] + "（":
-        e += len(m.group(0))        # 上海电气(集团)总公司
+        e += len(m.group(0))        # 东华电气(集团)总公司
     i = art.word_index(e)
     if i < len(art.words) and art.words[i].start == e:
         w = art.words[i]
@@ -44,14 +44,14 @@ def _extend(art: Article, e: int) -> int:
 
 
 def _trim_end(art: Article, s: int, e: int) -> int:
-    """东软医疗党委 / 北京协和医学院院(校长): the NER took the start of a title into the name."""
+    """东华医疗党委 / 南山医学院院(校长): the NER took the start of a title into the name."""
     from extractors.components.title_chain import title_len_at
 
     text = art.text
     for w, where in table("org_noise").items():
         if where == "suffix" and text.endswith(w, s, e) and e - len(w) - s >= 2:
             e -= len(w)
-    for k in (3, 2):   # 全国人大常委, 国发会主委: a whole title at the end
+    for k in (3, 2):   # 县人大常委, 规划会主委: a whole title at the end
         if e - k - s >= 2 and title_len_at(text, e - k) == k:
             return e - k
     for k in (1, 2):
@@ -93,37 +93,37 @@ _LEGAL = re.compile(r"(股份有限公司|有限责任公司|有限公司|总公
 
 
 def _core(name: str) -> str:
-    """北京联东投资(集团)有限公司 → 北京联东投资集团: brackets opened, legal form dropped."""
+    """北京东升投资(集团)有限公司 → 北京东升投资集团: brackets opened, legal form dropped."""
     return _LEGAL.sub("", re.sub(r"[()（）]", "", name)) or name
 
 
 def is_abbreviation(short: str, long: str) -> bool:
-    """`short` abbreviates `long`: 市卫健委/上海市卫生健康委员会, 华西医院/四川大学华西医院,
-    贸促会/中国国际贸易促进委员会, 台大/国立台湾大学, 联东集团/北京联东投资(集团)有限公司."""
+    """`short` abbreviates `long`: 市交委/江南市交通运输委员会, 东湖医院/西川大学东湖医院,
+    中国科普会/中国科学普及委员会, 成大/国立成功大学, 东升集团/北京东升投资(集团)有限公司."""
     if len(short) >= len(long) or len(short) < 2:
         return False
     if long.endswith(short) and len(short) >= 4:
         return True
     core = _core(long)
     if core.startswith(short) and core[len(short):] in ("集团", "公司", "控股", "集团公司", "股份"):
-        return True    # 上海电气 / 上海电气(集团)总公司
+        return True    # 东华电气 / 东华电气(集团)总公司
     if long.startswith(short):
         return False   # a longer name that goes on is another (or a misread) organization
     if re.sub(r"[(（][^()（）]*[)）]", "", long) == short:
-        return True    # 澳门特别行政区(澳门特区)政府卫生局 without its bracket
+        return True    # 示范特别行政区(示范特区)政府卫生局 without its bracket
     if core != long and len(short) >= 4 and short[-2:] == core[-2:] and chars_in_order(short, core) and short[:2] in core:
         return True
     head = re.sub(r"^(国立|省立|市立|私立)", "", long)
     starts_alike = short[0] == head[0] or (short[0] in "市省区县" and short[0] in long[:5])
     if not chars_in_order(short, long) or not starts_alike:
-        return False   # 科技部 is no short form of 波黑…科技发展与高等教育部
+        return False   # 水利部 is no short form of 某国水利发展与建设部
     last = short[-1]
     if 3 <= len(short) <= 4 and (long.endswith(last) or long.endswith(last + "员会") or long.endswith(last + "会")):
-        return True   # (two characters — 市委, 区委 — are organizations of their own)
+        return True   # (two characters — 县委 — are an organization of their own)
     if last == "大" and long.endswith("大学") and len(short) <= 3:
         return True
-    # a five-character short form only for committees, bureaus and banks (贸促会, 澳门卫生局, 广州农商行):
-    # "中国科学院" fits into a longer institute's name without abbreviating it
+    # a five-character short form only for committees, bureaus and banks (科普会, 江南卫生局, 江南农商行):
+    # "东方科学院" fits into a longer institute's name without abbreviating it
     return len(short) <= 6 and last in "会委局行" and (long.endswith(last) or long.endswith("委员会"))
 
 
@@ -132,7 +132,7 @@ _PLACE = re.compile(r"^([\u4e00-\u9fff]{2,3}?(市|省|区|县))")
 
 
 def place_of_level(art: Article, level: str) -> str:
-    """The place of that level the article is about (绵阳市, 白云区): the most named one."""
+    """The place of that level the article is about (江南市, 东湖区): the most named one."""
     counts: Counter = Counter()
     for s, e, lab in art.ents:
         if lab in ("LOC", "ORG"):
@@ -143,7 +143,7 @@ def place_of_level(art: Article, level: str) -> str:
 
 
 def qualify_local(art: Article, name: str) -> str:
-    """市委 → 绵阳市委, 省侨联 → 四川省侨联: a local body named without its place gets it."""
+    """县委 → 江南县委, 省妇联 → 西川省妇联: a local body named without its place gets it."""
     m = _LOCAL.match(name)
     if not m:
         return name

@@ -3,10 +3,10 @@
 - PER entities that look like names (2–4 Han characters, or a foreign name
   with a middle dot);
 - names the NER missed where the text itself marks them: right after a title
-  (…主任房建成院士) or right before an honorific, starting with a surname;
+  (…主任李明远院士) or right before an honorific, starting with a surname;
 - every later occurrence of a known name is a mention of it; the last part of
-  a foreign name (热利科·布迪米尔 → 布迪米尔) and a given name used alone
-  (王予波 → 予波) fold into the full name;
+  a foreign name (安德烈·彼得罗夫 → 彼得罗夫) and a given name used alone
+  (张建波 → 建波) fold into the full name;
 - a name right after 记者/通讯员… is staff of the outlet, not a participant.
 """
 from __future__ import annotations
@@ -68,7 +68,7 @@ _NAME_END = re.compile(r"(院士|教授|博士|先生|女士|[,，、。;；:：
 
 
 def latin_names(art: Article) -> list[tuple[int, int]]:
-    """校长Dr. Guy Langvardt、: a Latin-script name after a title (and an honorific)."""
+    """校长Dr. John Smith、: a Latin-script name after a title (and an honorific)."""
     text = art.text
     out = []
     for m in re.finditer(r"(?:(?:Dr|Prof|Mr|Ms|Mrs|Sir)\.?\s*)?([A-Z][a-z]+(?: [A-Z][a-z]+){1,2})(?=\s*[、，,。;；:：(（]|\s*$)",
@@ -118,11 +118,11 @@ def repair_span(art: Article, s: int, e: int) -> tuple[int, int]:
     if e - s == 2 and s > 0 and not starts_with_surname(text[s:e]) and starts_with_surname(text[s - 1]) \
             and (s == 1 or _title_before(text, s - 1) or text[s - 2] in _PAUSE
                  or any(oe == s and os_ < s - 2 and lab == "ORG" for os_, oe, lab in art.ents)):
-        return s - 1, e             # 台大|管中闵: the NER gave the surname to the organization
+        return s - 1, e             # 成大|林中和: the NER gave the surname to the organization
     if e - s >= 4 and not any(d in text[s:e] for d in _DOT):
         for k in (2, 3):
             if title_len_at(text, e - k) == k and 2 <= e - k - s <= 3:
-                return s, e - k     # 龚明鑫主委: a title glued to the name
+                return s, e - k     # 周明远主委: a title glued to the name
     return s, e
 
 
@@ -139,7 +139,7 @@ _PERSON_CUES = ("表示", "指出", "致辞", "致欢迎", "出席", "主持", "
 
 
 def _foreign_names(art: Article) -> list[tuple[int, int]]:
-    """PER pieces joined by a middle dot are one name (热利科·布迪米尔, 伯纳德·詹森)."""
+    """PER pieces joined by a middle dot are one name (安德烈·彼得罗夫, 约翰·史密斯)."""
     text = art.text
     pers = sorted((s, e) for s, e, lab in art.ents if lab == "PER")
     out = []
@@ -186,10 +186,10 @@ def _person_like(art: Article, s: int, e: int) -> bool:
     after = text[e:e + 6]
     h = HONORIFIC_BEFORE.search(text, max(0, s - 6), s)
     if h:
-        s = h.start()     # Dr. Guy Langvardt: the title stands before the honorific
+        s = h.start()     # Dr. John Smith: the title stands before the honorific
     if any(after.startswith(c) for c in _PERSON_CUES) or title_ends_at(text, s) or _is_reporter(text, s):
         return True
-    # 徐瑞华院长、 科技部陈宗权次长以及 — a title right after the name, not followed by another name
+    # 刘建国院长、 交通部陈志远次长以及 — a title right after the name, not followed by another name
     n = title_len_at(text, e)
     if not n:
         return False
@@ -209,7 +209,7 @@ def find_persons(art: Article) -> dict[str, Person]:
     for s, e, label in art.ents:
         if label == "PER":
             if e - s >= 3 and text[e - 1] in _GLUED:
-                e -= 1          # 吴韬致(欢迎辞): a verb glued to the name
+                e -= 1          # 王强致(欢迎辞): a verb glued to the name
             s, e = repair_span(art, s, e)
             name = text[s:e].strip()
             if not valid_name(name) or any(o.startswith(name) and o != name for o in org_texts):
@@ -242,7 +242,7 @@ def find_persons(art: Article) -> dict[str, Person]:
                 tail = other.split("·")[-1]
                 if key == tail or (len(other) == 3 and "·" not in other and key == other[1:]):
                     persons[other].aliases.add(key)
-    # the last part of a foreign name used alone later (…布迪米尔代表…), even where the NER missed it
+    # the last part of a foreign name used alone later (…彼得罗夫代表…), even where the NER missed it
     for p in persons.values():
         tail = re.split(f"[{_DOT}]", p.key)[-1]
         if tail != p.key and len(tail) >= 2 and text.replace(p.key, "").find(tail) >= 0:

@@ -1,4 +1,4 @@
-"""Title chains: "中国科学院院士、北京大学未来技术学院教授、国家生物医学成像科学中心主任程和平".
+"""Title chains: "中国工程学会会士、东海大学未来学院教授、国家海洋成像中心主任周明远".
 
 The words before a name, back to the previous name or clause boundary, are a
 chain of links separated by 、，兼; each link is ORG TITLE [ORG TITLE…]. A link
@@ -6,7 +6,7 @@ without an organization takes the one before it in the chain (副总经理、党
 share one), a chain that opens without one takes the previous chain's
 organization in the same enumeration, and a bare generic word (集团, 公司)
 stands for the organization the article is about. A title right after the name
-(…中心主任徐瑞华院长, 医学院莫树锦教授) belongs to the last organization.
+(…中心主任刘建国院长, 医学院林志明教授) belongs to the last organization.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from extractors.lexicon import table, words
 LINK_SEP = re.compile(r"[、，,]|兼")
 # word tags that can be part of a chain (organizations and titles)
 CHAIN_TAGS = {"ORG", "LOC", "n", "nz", "nw", "vn", "an", "ad", "s", "f", "a", "m", "q", "j", "w", "PER", "v"}
-# verbs that end a chain (the NER tags parts of names as verbs too: 含元资本, 转化处, 执行副总裁)
+# verbs that end a chain (the NER tags parts of names as verbs too: 恒元资本, 转化处, 执行副总裁)
 CHAIN_STOP_VERBS = {"表示", "指出", "出席", "主持", "致辞", "参加", "邀请", "包括", "有", "是", "为", "作为", "代表",
                     "举办", "举行", "召开", "认为", "介绍", "说", "强调", "谈到", "分享", "发表", "作", "进行", "围绕",
                     "聚焦", "通过", "见证", "率", "陪同", "会见", "看望", "考察", "调研", "参观", "获", "荣获", "颁发"}
@@ -78,7 +78,7 @@ class Link:
 def _org_like(art: Article, org: str, start: int, end: int) -> bool:
     if len(org) < 2:
         return False
-    # covered by the NER's organization and place names (上海电气|康达医疗)
+    # covered by the NER's organization and place names (东华电气|康宁医疗)
     covered = set()
     for s, e, lab in art.ents:
         if lab in ("ORG", "LOC") and e > start and s < end:
@@ -119,7 +119,7 @@ def parse_link(art: Article, start: int, end: int) -> list[Link]:
     i = 0
     while i < len(s):
         n = title_len_at(s, i)
-        # 泰州市委书记: the NER's word runs across the organization's last character
+        # 江南市委书记: the NER's word runs across the organization's last character
         at_boundary = art.is_boundary(start + i) or n >= 3 or (i > 0 and s[i - 1] in ORG_END_CHARS)
         ends_ok = i + n == len(s) or art.is_boundary(start + i + n) or title_len_at(s, i + n) > 0
         if n and at_boundary and not ends_ok:
@@ -193,7 +193,7 @@ def _balanced(org: str) -> str:
 
 def _department(art: Article, org: str) -> bool:
     """国际合作部, 放射科: a unit of the organization before it, not an organization of its own."""
-    # short ministries (教育部, 科技部) stand alone; longer units belong to the organization before
+    # short ministries (外交部, 水利部) stand alone; longer units belong to the organization before
     if len(org) == 4 and org.endswith("中心"):
         return True                   # 投资中心总经理: a unit, named by what it does
     return bool(DEPARTMENT.search(org)) and not INSTITUTION.search(org) and 3 < len(org) <= 8
@@ -204,7 +204,7 @@ PARTY_COMMITTEE = re.compile(r"^(.*?(省|市|区|县|州))委$")
 
 
 def government_for(art: Article, title: str, org: str) -> str:
-    """区委副书记、区长: a mayor's title belongs to the government, not the party committee."""
+    """县委副书记、县长: a mayor's title belongs to the government, not the party committee."""
     m = PARTY_COMMITTEE.match(org)
     if m and GOVERNMENT_TITLES.match(title):
         return m.group(1) + "人民政府"
@@ -212,7 +212,7 @@ def government_for(art: Article, title: str, org: str) -> str:
 
 
 def split_joined(art: Article, org: str) -> str:
-    """医生和卫生署: keep the organization after a joiner when the part before is none."""
+    """医生和海事署: keep the organization after a joiner when the part before is none."""
     pos = art.text.find(org)
     if pos < 0:
         return org
@@ -222,7 +222,7 @@ def split_joined(art: Article, org: str) -> str:
         i = art.word_index(pos + k)
         w = art.words[i] if art.words else None
         if not w or w.start != pos + k or w.end != pos + k + 1 or w.tag not in ("c", "p"):
-            continue   # 共和国, 工业和信息化部: the character is inside a word
+            continue   # 共和国, 住房和城乡建设部: the character is inside a word
         before_words = [x for x in art.words[art.word_index(pos):i] if x.start >= pos]
         after = org[k + 1:]
         after_is_name = any(es == pos + k + 1 and ee == pos + len(org) and lab == "ORG" for es, ee, lab in art.ents)
@@ -255,7 +255,7 @@ def roles_for(art: Article, person: Person, mention_start: int, mention_end: int
 
     h = HONORIFIC_BEFORE.search(text, max(floor, mention_start - 6), mention_start)
     if h:
-        mention_start = h.start()     # 校长Dr. Guy Langvardt
+        mention_start = h.start()     # 校长Dr. John Smith
     cstart = chain_start(art, mention_start, floor)
     raw_links: list[tuple[int, int]] = []
     pos = cstart
@@ -300,7 +300,7 @@ def roles_for(art: Article, person: Person, mention_start: int, mention_end: int
             first_org = first_org or org
         elif org and not title:
             current = org
-    # a title right after the name: 徐瑞华院长, 莫树锦教授
+    # a title right after the name: 刘建国院长, 林志明教授
     after = title_len_at(text, mention_end)
     if after and current and last_ok:
         title = text[mention_end:mention_end + after]
@@ -325,7 +325,7 @@ def find_roles(art: Article) -> list[Role]:
             prev_sentence = sent
         person = art.persons[m.key]
         found, first_org = roles_for(art, person, m.start, m.end, prev_end_in_sentence, inherited)
-        # 中国科学院院士顾秉林、许智宏、饶子和: an honorific title runs over an enumeration of bare names
+        # 中国工程学会会士周立群、陈海峰、林国栋: an honorific title runs over an enumeration of bare names
         if not found and art.text[prev_end_in_sentence - 1:prev_end_in_sentence] != "" and prev_roles \
                 and art.text[prev_end_in_sentence:m.start] in ("、",):
             found = [Role(person.key, r.title, r.org, r.start, r.end) for r in prev_roles if r.title in HONORIFIC_ONLY]
@@ -337,6 +337,6 @@ def find_roles(art: Article) -> list[Role]:
         if found:
             inherited = first_org
             prev_roles = found
-        # a title right after the name (吉训明院士) belongs to it, not to the next chain
+        # a title right after the name (周立群院士) belongs to it, not to the next chain
         prev_end_in_sentence = m.end + title_len_at(art.text, m.end)
     return roles
