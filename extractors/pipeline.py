@@ -59,7 +59,8 @@ _DATE = re.compile(r"((?:19|20)\d{2})[-/.年](\d{1,2})[-/.月](\d{1,2})")
 
 
 def _meta_date(document: Document) -> str:
-    for src in (document.date, document.original_head if hasattr(document, "original_head") else "", document.text[:400]):
+    """The article's date: front matter or record first, else a dateline near the top."""
+    for src in (document.date, document.text[:400]):
         m = _DATE.search(str(src or ""))
         if m:
             return f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
