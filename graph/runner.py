@@ -54,16 +54,13 @@ def _where(doc: Document) -> str:
 def _extract_here(docs: list[Document], ner: str, sink, progress: Progress | None, reraise: bool) -> None:
     """One process, one pipeline: the default, and what the others must equal."""
     from extractors.pipeline import Extractor
-    from graph.worker import Failure
+    from graph.worker import as_result
 
     extractor = Extractor(ner=ner)
-    for i, doc in enumerate(docs):
-        try:
-            sink(i, extractor(doc))
-        except Exception as exc:  # noqa: BLE001 - reported, never fatal
-            if reraise:
-                raise
-            sink(i, Failure(f"{type(exc).__name__}: {exc}"))
+    for i, outcome in enumerate(extractor.pipe(docs)):
+        if reraise and isinstance(outcome, Exception):
+            raise outcome
+        sink(i, as_result(outcome))
         if progress and ((i + 1) % 50 == 0 or i + 1 == len(docs)):
             progress(f"extracted {i + 1}/{len(docs)} documents")
 

@@ -42,18 +42,19 @@ def init_worker(ner: str) -> None:
         get_extractor(ner)
 
 
-def extract_one(extractor, doc: Document) -> Result:
-    try:
-        return extractor(doc)
-    except Exception as exc:  # noqa: BLE001 - reported by the caller, never fatal
-        return Failure(f"{type(exc).__name__}: {exc}")
+def as_result(outcome: DocumentRecords | Exception) -> Result:
+    """`Extractor.pipe`'s outcome for one document as a picklable result."""
+    if isinstance(outcome, Exception):
+        return Failure(f"{type(outcome).__name__}: {outcome}")
+    return outcome
 
 
 def extract_batch(docs: list[Document], ner: str) -> list[Result]:
-    """Records (or a Failure) for each document, in order."""
+    """Records (or a Failure) for each document, in order; the batch goes through
+    `Extractor.pipe`, so LAC sees the sentences of all its documents at once."""
     with _lock:
         extractor = get_extractor(ner)
-        return [extract_one(extractor, d) for d in docs]
+        return [as_result(r) for r in extractor.pipe(docs)]
 
 
 def versioned_batch(docs: list[Document], ner: str) -> tuple[str, list[Result]]:

@@ -20,13 +20,13 @@ from seed_text import SEEDS
 def calls(monkeypatch) -> list[str]:
     """Ids of the documents the (in-process) extractor was run on."""
     seen: list[str] = []
-    real = pipeline.Extractor.__call__
+    real = pipeline.Extractor._make_doc     # the first step of every extraction, batched or not
 
-    def call(self, document):
+    def make_doc(self, document):
         seen.append(document.id)
         return real(self, document)
 
-    monkeypatch.setattr(pipeline.Extractor, "__call__", call)
+    monkeypatch.setattr(pipeline.Extractor, "_make_doc", make_doc)
     return seen
 
 

@@ -45,7 +45,7 @@ def test_jobs_2_writes_the_same_bytes_as_jobs_1(corpus, single, tmp_path):
 def test_cache_filled_by_workers_serves_a_single_process_build(corpus, single, tmp_path, monkeypatch):
     run_build([corpus], tmp_path, jobs=2)
     calls: list[str] = []
-    monkeypatch.setattr(pipeline.Extractor, "__call__", lambda self, doc: calls.append(doc.id))
+    monkeypatch.setattr(pipeline.Extractor, "_make_doc", lambda self, doc: calls.append(doc.id))
     run_build([corpus], tmp_path, jobs=1)
     assert calls == []
     assert _outputs(tmp_path) == _outputs(single)

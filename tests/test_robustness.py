@@ -299,14 +299,14 @@ def test_build_survives_an_extractor_crash_on_one_document(tmp_path, monkeypatch
     inp.mkdir()
     _article(inp, "good.txt")
     _article(inp, "poison.txt")
-    real = pipeline.Extractor.__call__
+    real = pipeline.Extractor._make_doc
 
-    def call(self, document):
+    def make_doc(self, document):
         if document.id == "poison.txt":
             raise IndexError("boom")
         return real(self, document)
 
-    monkeypatch.setattr(pipeline.Extractor, "__call__", call)
+    monkeypatch.setattr(pipeline.Extractor, "_make_doc", make_doc)
     r = CliRunner().invoke(cli, ["build", str(inp), "--out", str(tmp_path / "out"), "-q"])
     assert r.exit_code == EXIT_SKIPPED, r.output
     assert "poison.txt: extraction failed: IndexError: boom" in r.output

