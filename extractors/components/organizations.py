@@ -49,13 +49,19 @@ def _extend(art: Article, e: int) -> int:
     return e
 
 
+@lru_cache(maxsize=2)
+def _noise(where: str) -> tuple[str, ...]:
+    """org_noise entries of one kind ("prefix" or "suffix"), in file order."""
+    return tuple(w for w, kind in table("org_noise").items() if kind == where)
+
+
 def _trim_end(art: Article, s: int, e: int) -> int:
     """东华医疗党委 / 南山医学院院(校长): the NER took the start of a title into the name."""
     from extractors.components.title_chain import title_len_at
 
     text = art.text
-    for w, where in table("org_noise").items():
-        if where == "suffix" and text.endswith(w, s, e) and e - len(w) - s >= 2:
+    for w in _noise("suffix"):
+        if text.endswith(w, s, e) and e - len(w) - s >= 2:
             e -= len(w)
     for k in (3, 2):   # 县人大常委, 规划会主委: a whole title at the end
         if e - k - s >= 2 and title_len_at(text, e - k) == k:
@@ -78,8 +84,8 @@ def ner_orgs(art: Article) -> Counter:
         if label != "ORG":
             continue
         e = _trim_end(art, s, _extend(art, e))
-        for w, where in table("org_noise").items():
-            if where == "prefix" and art.text.startswith(w, s) and e - s - len(w) >= 2:
+        for w in _noise("prefix"):
+            if art.text.startswith(w, s) and e - s - len(w) >= 2:
                 s += len(w)
         name = art.text[s:e].strip()
         raw[name] += 1
