@@ -18,6 +18,7 @@ import networkx as nx
 
 from graph import query as q
 from graph.load import GraphFileError, load_graph, resolve_graph_path
+from graph.query_index import QueryIndex, QueryIndexError, index_path
 
 FORMATS = click.Choice(["table", "json", "csv"])
 
@@ -105,15 +106,77 @@ def _run(fn: Callable[[], None]) -> None:
         raise click.ClickException(str(exc)) from exc
 
 
+class Source:
+    """Where a question's graph comes from: an output folder's query index (graph.db: only the
+    part of the graph a question needs is read) or a whole graph file loaded into memory.
+    Both give the same answers; the index is what keeps large graphs interactive."""
+
+    def __init__(self, graph_path: Path):
+        self.index: QueryIndex | None = None
+        self._graph: nx.MultiDiGraph | None = None
+        found = index_path(graph_path)
+        if found is not None:
+            try:
+                self.index = QueryIndex(found)
+                return
+            except QueryIndexError as exc:
+                if Path(graph_path).suffix == ".db":
+                    raise click.ClickException(str(exc)) from exc
+                click.echo(f"note: {exc}; reading the graph file instead", err=True)
+        try:
+            self._graph = load_graph(graph_path)
+        except GraphFileError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    def whole(self, relations: tuple[str, ...] | None = None) -> nx.MultiDiGraph:
+        if self._graph is not None:
+            return self._graph
+        return self.index.structure(relations)
+
+    def find(self, name: str, kind: str | None = None) -> str:
+        return self.index.find(name, kind) if self.index else q.find_node(self._graph, name, kind)
+
+    def person(self, name: str) -> dict:
+        if not self.index:
+            return q.person_profile(self._graph, name)
+        p = self.index.find(name, "person")
+        return q.person_profile(self.index.node_view(p), p, coattendees=self.index.coattendees(p))
+
+    def event(self, name: str) -> dict:
+        if not self.index:
+            return q.event_profile(self._graph, name)
+        e = self.index.find(name, "event")
+        return q.event_profile(self.index.event_view(e), e)
+
+    def coattend(self, min_shared: int, person: str | None, limit: int) -> list[dict]:
+        if not self.index:
+            return q.coattend(self._graph, min_shared=min_shared, person=person, limit=limit)
+        if person:
+            return self.index.coattendees(self.index.find(person, "person"), min_shared, limit)
+        return self.index.coattend(min_shared, limit)
+
+    def between(self, a: str, b: str) -> dict:
+        if not self.index:
+            return q.between(self._graph, a, b)
+        na, nb = self.index.find(a), self.index.find(b)
+        g, path = self.index.between_view(na, nb)
+        return q.between(g, na, nb, path=path)
+
+    def top(self, by: str, n: int, kind: str | None) -> list[dict]:
+        if self.index and by in ("degree", "events"):
+            return self.index.top(by, n, kind)
+        return q.top(self.whole(), by=by, n=n, kind=kind)
+
+
 @click.group("query")
 @click.argument("graph_path", metavar="GRAPH", type=click.Path(path_type=Path))
 @click.pass_context
 def query(ctx: click.Context, graph_path: Path) -> None:
-    """Ask the saved graph who attended what (GRAPH: graph.graphml, graph.json or an output folder)."""
-    try:
-        ctx.obj = load_graph(graph_path)
-    except GraphFileError as exc:
-        raise click.ClickException(str(exc)) from exc
+    """Ask the saved graph who attended what (GRAPH: an output folder, its graph.db, graph.json or graph.graphml).
+
+    An output folder is read through its query index, graph.db, which answers in well under a
+    second on large graphs; a graph file is loaded whole."""
+    ctx.obj = Source(graph_path)
 
 
 format_option = click.option("--format", "fmt", type=FORMATS, default="table", show_default=True,
@@ -128,12 +191,14 @@ def _events_text(events: list[dict]) -> str:
 @click.option("--min-shared", default=1, show_default=True, type=click.IntRange(min=1),
               help="only pairs with at least this many shared events")
 @click.option("--person", default=None, help="only pairs that include this person")
+@click.option("-n", "--limit", default=0, show_default=True, type=click.IntRange(min=0),
+              help="only the first N pairs, most shared events first (0 = all)")
 @format_option
 @click.pass_obj
-def coattend(g: nx.MultiDiGraph, min_shared: int, person: str | None, fmt: str) -> None:
+def coattend(src: Source, min_shared: int, person: str | None, limit: int, fmt: str) -> None:
     """Pairs of persons who attended the same events (a sub-forum counts for its forum)."""
     def run() -> None:
-        pairs = q.coattend(g, min_shared=min_shared, person=person)
+        pairs = src.coattend(min_shared, person, limit)
         rows = [{**p, "events_text": _events_text(p["events"]),
                  "event_names": [e["event"] for e in p["events"]], "dates": [e["date"] for e in p["events"]]}
                 for p in pairs]
@@ -146,10 +211,10 @@ def coattend(g: nx.MultiDiGraph, min_shared: int, person: str | None, fmt: str) 
 @click.argument("name")
 @format_option
 @click.pass_obj
-def person(g: nx.MultiDiGraph, name: str, fmt: str) -> None:
+def person(src: Source, name: str, fmt: str) -> None:
     """Titles by organization, events with participation, co-attendees (NAME in either script, or an alias)."""
     def run() -> None:
-        p = q.person_profile(g, name)
+        p = src.person(name)
         header = p["person"] + (f"  (aliases: {'、'.join(p['aliases'])})" if p["aliases"] else "")
         co = [{**c, "events_text": "、".join(c["events"])} for c in p["coattendees"]]
         emit(fmt, p, [
@@ -164,10 +229,10 @@ def person(g: nx.MultiDiGraph, name: str, fmt: str) -> None:
 @click.argument("name")
 @format_option
 @click.pass_obj
-def event(g: nx.MultiDiGraph, name: str, fmt: str) -> None:
+def event(src: Source, name: str, fmt: str) -> None:
     """Roster grouped by participation (主持, 致辞, 主旨演讲, 出席…), organizers, sub-events."""
     def run() -> None:
-        e = q.event_profile(g, name)
+        e = src.event(name)
         header = e["event"] + "".join(f"  {x}" for x in (e["date"], e["place"]) if x)
         roster = [{"participation": part, "person": r["person"], "titles": r["titles"]}
                   for part, rs in e["roster"].items() for r in rs]
@@ -185,10 +250,10 @@ def event(g: nx.MultiDiGraph, name: str, fmt: str) -> None:
 @click.argument("b")
 @format_option
 @click.pass_obj
-def between(g: nx.MultiDiGraph, a: str, b: str, fmt: str) -> None:
+def between(src: Source, a: str, b: str, fmt: str) -> None:
     """Shared events and organizations of A and B, and the shortest path between them."""
     def run() -> None:
-        r = q.between(g, a, b)
+        r = src.between(a, b)
         emit(fmt, r, [
             ("Shared events", r["shared_events"], ["event", "date"]),
             ("Shared organizations", r["shared_organizations"], ["organization"]),
@@ -203,9 +268,9 @@ def between(g: nx.MultiDiGraph, a: str, b: str, fmt: str) -> None:
 @click.option("--kind", type=click.Choice(["person", "organization", "event"]), default=None)
 @format_option
 @click.pass_obj
-def top(g: nx.MultiDiGraph, by: str, limit: int, kind: str | None, fmt: str) -> None:
+def top(src: Source, by: str, limit: int, kind: str | None, fmt: str) -> None:
     """The most connected nodes."""
-    rows = q.top(g, by=by, n=limit, kind=kind)
+    rows = src.top(by, limit, kind)
     emit(fmt, rows, [("", rows, ["label", "kind", "score", "id"])])
 
 
@@ -214,9 +279,9 @@ def top(g: nx.MultiDiGraph, by: str, limit: int, kind: str | None, fmt: str) -> 
 @click.option("--resolution", default=1.0, show_default=True, type=float)
 @format_option
 @click.pass_obj
-def communities(g: nx.MultiDiGraph, seed: int, resolution: float, fmt: str) -> None:
+def communities(src: Source, seed: int, resolution: float, fmt: str) -> None:
     """Louvain communities (fixed seed: the same answer every run), largest first."""
-    groups = q.communities(g, seed=seed, resolution=resolution)
+    groups = q.communities(src.whole(), seed=seed, resolution=resolution)
     rows = [{**c, "kinds_text": " ".join(f"{k}:{v}" for k, v in c["kinds"].items()),
              "members_text": "、".join(c["members"][:12]) + ("…" if len(c["members"]) > 12 else "")}
             for c in groups]

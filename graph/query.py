@@ -11,6 +11,7 @@ sub-forum implies sharing the conference; counting both would double-count).
 """
 from __future__ import annotations
 
+import bisect
 import difflib
 from collections import defaultdict
 from typing import Iterable
@@ -189,52 +190,100 @@ def _most_specific(g: nx.MultiDiGraph, events: set[str]) -> list[str]:
 
 # ---------------------------------------------------------------- co-attendance
 
-def coattend(g: nx.MultiDiGraph, min_shared: int = 1, person: str | None = None) -> list[dict]:
+class Attendance:
+    """Who attended what, in one walk over the edges: each person's events with the events they
+    are part of (attendance carried up `part_of`), each event's attendees, each event's lineage."""
+
+    def __init__(self, g: nx.MultiDiGraph):
+        direct: dict[str, set[str]] = defaultdict(set)
+        self._parents: dict[str, set[str]] = defaultdict(set)
+        kinds = dict(g.nodes(data="kind"))
+        for u, v, d in g.edges(data=True):
+            relation = d.get("relation")
+            if relation == "attended" and kinds.get(u) == "person":
+                direct[u].add(v)
+            elif relation == "part_of":
+                self._parents[u].add(v)
+        self._up: dict[str, list[str]] = {}
+        self.events: dict[str, set[str]] = {}
+        for p in sorted(direct):
+            evs = set(direct[p])
+            for e in direct[p]:
+                evs.update(self.lineage(e))
+            self.events[p] = evs
+        self.attendees: dict[str, list[str]] = defaultdict(list)   # sorted lists of persons
+        for p in sorted(self.events):
+            for e in self.events[p]:
+                self.attendees[e].append(p)
+
+    def lineage(self, e: str) -> list[str]:
+        """`ancestors(g, e)`, memoised."""
+        up = self._up.get(e)
+        if up is None:
+            seen: set[str] = set()
+            stack = list(self._parents.get(e, ()))
+            while stack:
+                x = stack.pop()
+                if x not in seen and x != e:
+                    seen.add(x)
+                    stack.extend(self._parents.get(x, ()))
+            up = self._up[e] = sorted(seen)
+        return up
+
+    def specific(self, shared: Iterable[str]) -> list[str]:
+        """The shared events that are not implied by another shared event (sharing a sub-forum
+        implies sharing its conference: count the sub-forum only), sorted."""
+        shared = set(shared)
+        implied = {x for e in shared for x in self.lineage(e)}
+        return sorted(shared - implied)
+
+    def partners(self, a: str) -> dict[str, list[str]]:
+        """Every person who shared an event with `a` -> the most specific shared events."""
+        shared: dict[str, set[str]] = defaultdict(set)
+        for e in self.events.get(a, ()):
+            for b in self.attendees[e]:
+                if b != a:
+                    shared[b].add(e)
+        return {b: self.specific(evs) for b, evs in sorted(shared.items())}
+
+    def pairs(self) -> Iterable[tuple[str, str, list[str]]]:
+        """(a, b, most specific shared events) for every pair a < b that shared an event."""
+        for a in sorted(self.events):
+            shared: dict[str, set[str]] = defaultdict(set)
+            for e in self.events[a]:
+                people = self.attendees[e]
+                for b in people[bisect.bisect_right(people, a):]:
+                    shared[b].add(e)
+            for b in sorted(shared):
+                specific = self.specific(shared[b])
+                if specific:
+                    yield a, b, specific
+
+
+def coattend(g: nx.MultiDiGraph, min_shared: int = 1, person: str | None = None, limit: int = 0) -> list[dict]:
     """Pairs of persons who attended the same events (sub-events count for their parents).
 
     Each pair: a, b (labels), a_id, b_id, shared (count), events [{id, event, date}].
-    Sorted by shared count (desc), then names.
+    Sorted by shared count (desc), then names; `limit` > 0 keeps the first that many.
     """
     focus = find_node(g, person, "person") if person else None
-    up: dict[str, list[str]] = {}
-
-    def lineage(e: str) -> list[str]:
-        if e not in up:
-            up[e] = ancestors(g, e)
-        return up[e]
-
-    # who attended each event, sub-events carried up to their parents; with a focus person,
-    # only the events that person attended matter
-    attendees: dict[str, set[str]] = defaultdict(set)
-    for u, e, d in g.edges(data=True):
-        if d.get("relation") == "attended" and g.nodes[u].get("kind") == "person":
-            for x in (e, *lineage(e)):
-                attendees[x].add(u)
+    att = Attendance(g)
     if focus:
-        attendees = {e: people for e, people in attendees.items() if focus in people}
-    pairs: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for e, people in attendees.items():
-        people_sorted = sorted(people)
-        if focus:
-            for b in people_sorted:
-                if b != focus:
-                    pairs[tuple(sorted((focus, b)))].add(e)
-            continue
-        for i, a in enumerate(people_sorted):
-            for b in people_sorted[i + 1:]:
-                pairs[(a, b)].add(e)
-    out = []
-    for (a, b), evs in pairs.items():
-        implied = {x for e in evs for x in lineage(e)}
-        specific = sorted(evs - implied)
-        if len(specific) < min_shared:
-            continue
-        if focus == b:   # the asked-about person first
-            a, b = b, a
-        out.append({"a": label(g, a), "b": label(g, b), "a_id": a, "b_id": b, "shared": len(specific),
-                    "events": [_event_info(g, e) for e in specific]})
-    out.sort(key=lambda r: (-r["shared"], r["a"], r["b"], r["a_id"], r["b_id"]))
-    return out
+        found = [(focus, b, evs) for b, evs in att.partners(focus).items()]
+    else:
+        found = list(att.pairs())
+    found = [(a, b, evs) for a, b, evs in found if len(evs) >= min_shared]
+    labels = {n: label(g, n) for n in att.events}
+    found.sort(key=lambda t: (-len(t[2]), labels[t[0]], labels[t[1]], t[0], t[1]))
+    if limit:
+        found = found[:limit]
+    info: dict[str, dict] = {}
+    for _, _, evs in found:
+        for e in evs:
+            if e not in info:
+                info[e] = _event_info(g, e)
+    return [{"a": labels[a], "b": labels[b], "a_id": a, "b_id": b, "shared": len(evs),
+             "events": [dict(info[e]) for e in evs]} for a, b, evs in found]
 
 
 def coattendance_graph(g: nx.MultiDiGraph, min_shared: int = 1) -> nx.Graph:
@@ -261,8 +310,9 @@ def roles(g: nx.MultiDiGraph, person: str) -> list[dict]:
     return sorted(out, key=lambda r: (r["organization"], r["id"]))
 
 
-def person_profile(g: nx.MultiDiGraph, name: str) -> dict:
-    """Titles by organization, events with kind of participation, co-attendees."""
+def person_profile(g: nx.MultiDiGraph, name: str, coattendees: list[dict] | None = None) -> dict:
+    """Titles by organization, events with kind of participation, co-attendees (`coattendees`:
+    `coattend(g, person=…)` computed elsewhere, e.g. read from the query index)."""
     p = find_node(g, name, "person")
     d = g.nodes[p]
     direct = attended(g, p, carry_up=False)
@@ -271,8 +321,10 @@ def person_profile(g: nx.MultiDiGraph, name: str) -> dict:
         info = _event_info(g, e)
         info["participation"] = parts if e in direct else ["(via sub-event)"]
         events.append(info)
+    if coattendees is None:
+        coattendees = coattend(g, person=p)
     co = [{"person": r["b"], "id": r["b_id"], "shared": r["shared"],
-           "events": [e["event"] for e in r["events"]]} for r in coattend(g, person=p)]
+           "events": [e["event"] for e in r["events"]]} for r in coattendees]
     return {"id": p, "person": label(g, p), "aliases": _as_list(d.get("aliases")),
             "roles": roles(g, p), "events": events, "coattendees": co,
             "docs": _as_list(d.get("docs"))}
@@ -310,8 +362,9 @@ def event_profile(g: nx.MultiDiGraph, name: str) -> dict:
     }
 
 
-def between(g: nx.MultiDiGraph, a: str, b: str) -> dict:
-    """Shared events and organizations of two nodes, and a shortest path between them."""
+def between(g: nx.MultiDiGraph, a: str, b: str, path: list[str] | None = None) -> dict:
+    """Shared events and organizations of two nodes, and a shortest path between them
+    (`path`: one found elsewhere, e.g. by the query index; `g` must then hold its edges)."""
     na, nb = find_node(g, a), find_node(g, b)
 
     def events(n: str) -> set[str]:
@@ -332,11 +385,12 @@ def between(g: nx.MultiDiGraph, a: str, b: str) -> dict:
 
     shared_events = _most_specific(g, events(na) & events(nb))
     shared_orgs = sorted(orgs(na) & orgs(nb))
-    und = nx.Graph(g.to_undirected(as_view=True))
-    try:
-        path = nx.shortest_path(und, na, nb)
-    except nx.NetworkXNoPath:
-        path = []
+    if path is None:
+        und = nx.Graph(g.to_undirected(as_view=True))
+        try:
+            path = nx.shortest_path(und, na, nb)
+        except nx.NetworkXNoPath:
+            path = []
     steps = []
     for u, v in zip(path, path[1:]):
         # the graph's edges point person→organization/event, child→parent: show which way each step runs

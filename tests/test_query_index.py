@@ -1,0 +1,170 @@
+"""graph.db, the query index: the same answers as the whole graph, from a fraction of it."""
+from __future__ import annotations
+
+import json
+
+import networkx as nx
+import pytest
+from click.testing import CliRunner
+
+from explore_fixtures import _edge, _node, large_graph, sample_graph
+from graph import query as q
+from graph.build import build_graph
+from graph.cli import cli
+from graph.export import write_all
+from graph.query_index import INDEX_NAME, QueryIndex, index_path, write_query_index
+from graph.runner import extract_all, read_all
+from seed_text import SEEDS
+
+
+def nested_graph() -> nx.MultiDiGraph:
+    """Sub-forums two levels deep, a person in several, organizers, shared organizations."""
+    g = sample_graph()
+    _node(g, "event:青年圆桌", "event", "青年圆桌", date="2031-05-02")
+    _edge(g, "event:青年圆桌", "event:智能制造分论坛", "part_of")
+    _node(g, "person:孙立", "person", "孙立")
+    _edge(g, "person:孙立", "event:青年圆桌", "attended", participation=["发言"])
+    _edge(g, "person:孙立", "org:星河大学", "holds_role", title="院长")
+    _edge(g, "person:赵一鸣", "event:青年圆桌", "attended", participation=["出席"])
+    return g
+
+
+@pytest.fixture(scope="module")
+def seed_graph() -> nx.MultiDiGraph:
+    docs, _ = read_all([SEEDS])
+    return build_graph(extract_all(docs))
+
+
+GRAPHS = {"sample": sample_graph, "nested": nested_graph, "large": lambda: large_graph(300, 25)}
+
+
+@pytest.fixture(scope="module", params=[*GRAPHS, "seeds"])
+def indexed(request, tmp_path_factory, seed_graph):
+    g = seed_graph if request.param == "seeds" else GRAPHS[request.param]()
+    path = tmp_path_factory.mktemp(request.param) / INDEX_NAME
+    write_query_index(g, path)
+    return g, QueryIndex(path)
+
+
+def test_person_profiles_equal_the_whole_graphs(indexed):
+    g, ix = indexed
+    for p in q.nodes_of_kind(g, "person"):
+        assert q.person_profile(ix.node_view(p), p, coattendees=ix.coattendees(p)) == q.person_profile(g, p), p
+
+
+def test_event_profiles_equal_the_whole_graphs(indexed):
+    g, ix = indexed
+    events = q.nodes_of_kind(g, "event")
+    assert events
+    for e in events:
+        assert q.event_profile(ix.event_view(e), e) == q.event_profile(g, e), e
+
+
+@pytest.mark.parametrize("min_shared, limit", [(1, 0), (2, 0), (1, 3)])
+def test_coattendance_equals_the_whole_graphs(indexed, min_shared, limit):
+    g, ix = indexed
+    assert ix.coattend(min_shared, limit) == q.coattend(g, min_shared=min_shared, limit=limit)
+    for p in q.nodes_of_kind(g, "person")[:40]:
+        assert ix.coattendees(p, min_shared, limit) == q.coattend(g, min_shared=min_shared, person=p, limit=limit)
+
+
+def test_rankings_equal_the_whole_graphs(indexed):
+    g, ix = indexed
+    for by in ("degree", "events"):
+        for kind in (None, "person", "event", "organization"):
+            for n in (0, 5):
+                assert ix.top(by, n, kind) == q.top(g, by=by, n=n, kind=kind), (by, kind, n)
+
+
+def test_structure_gives_the_same_communities_and_betweenness(indexed):
+    g, ix = indexed
+    s = ix.structure()
+    assert sorted(s.nodes) == sorted(g.nodes) and s.number_of_edges() == g.number_of_edges()
+    assert q.communities(s) == q.communities(g)
+    assert q.top(s, by="betweenness", n=10) == q.top(g, by="betweenness", n=10)
+
+
+def test_names_resolve_as_on_the_whole_graph(indexed):
+    g, ix = indexed
+    for n in list(g.nodes)[:60]:
+        for name in [n, *q._names(g.nodes[n])]:
+            for kind in (None, g.nodes[n]["kind"]):
+                try:
+                    want = q.find_node(g, name, kind)
+                except LookupError as exc:
+                    with pytest.raises(type(exc)) as got:
+                        ix.find(name, kind)
+                    assert str(got.value) == str(exc)
+                else:
+                    assert ix.find(name, kind) == want
+
+
+def test_unknown_name_gets_the_same_suggestions(indexed):
+    g, ix = indexed
+    label = g.nodes[q.nodes_of_kind(g, "person")[0]]["label"]
+    typo = label[:-1] + "丶"
+    with pytest.raises(q.UnknownName) as want:
+        q.find_node(g, typo, "person")
+    with pytest.raises(q.UnknownName) as got:
+        ix.find(typo, "person")
+    assert got.value.suggestions == want.value.suggestions
+
+
+def test_between_finds_the_same_shared_things_and_a_shortest_path(indexed):
+    g, ix = indexed
+    und = nx.Graph(g.to_undirected(as_view=True))
+    nodes = sorted(g.nodes)[:25]
+    for a in nodes[:8]:
+        for b in nodes:
+            view, path = ix.between_view(a, b)
+            got, want = q.between(view, a, b, path=path), q.between(g, a, b)
+            assert got["shared_events"] == want["shared_events"]
+            assert got["shared_organizations"] == want["shared_organizations"]
+            assert len(got["path"]) == len(want["path"])
+            assert all(und.has_edge(u, v) for u, v in zip(path, path[1:]))
+            assert [s["relation"] for s in got["steps"]] == [
+                " / ".join(sorted({f"{d['relation']} →" for d in g.get_edge_data(u, v, default={}).values()} |
+                                  {f"← {d['relation']}" for d in g.get_edge_data(v, u, default={}).values()}))
+                for u, v in zip(path, path[1:])]
+
+
+def test_index_leaves_out_evidence_and_keeps_one_nodes_documents(tmp_path):
+    g = sample_graph()
+    write_query_index(g, tmp_path / INDEX_NAME)
+    ix = QueryIndex(tmp_path / INDEX_NAME)
+    view = ix.node_view("person:陈明远")
+    assert view.nodes["person:陈明远"]["docs"] == ["trad.txt", "a.txt"]
+    assert all("evidence" not in d for _, d in view.nodes(data=True))
+    assert all("evidence" not in d for *_, d in view.edges(data=True))
+    assert [p.name for p in tmp_path.iterdir()] == [INDEX_NAME]      # no temporary file left
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.mark.parametrize("args", [
+    ["person", "陈明远"], ["person", "李思齐", "--format", "json"], ["event", "2031未来城市论坛"],
+    ["event", "智能制造分论坛", "--format", "csv"], ["between", "王晓峰", "星河大学"], ["top"],
+    ["top", "--by", "events"], ["top", "--by", "betweenness"], ["communities"], ["coattend"],
+    ["coattend", "-n", "1"], ["coattend", "--person", "陳明遠"], ["person", "王小峰"],
+])
+def test_cli_answers_the_same_from_the_index_and_from_graph_json(tmp_path, args):
+    g = nested_graph()
+    write_all(g, tmp_path)
+    write_query_index(g, tmp_path / INDEX_NAME)
+    assert index_path(tmp_path) == tmp_path / INDEX_NAME
+    from_index = run("query", str(tmp_path), *args)
+    from_json = run("query", str(tmp_path / "graph.json"), *args)
+    assert (from_index.exit_code, from_index.output) == (from_json.exit_code, from_json.output)
+
+
+def test_a_broken_index_is_reported_and_the_graph_file_read(tmp_path):
+    write_all(sample_graph(), tmp_path)
+    (tmp_path / INDEX_NAME).write_bytes(b"not a database at all" * 100)
+    r = CliRunner().invoke(cli, ["query", str(tmp_path), "person", "陈明远", "--format", "json"])
+    assert r.exit_code == 0
+    assert json.loads(r.stdout)["person"] == "陳明遠"
+    assert "graph.db" in r.stderr and "reading the graph file instead" in r.stderr
+    r = CliRunner().invoke(cli, ["query", str(tmp_path / INDEX_NAME), "top"])
+    assert r.exit_code == 1 and "not a forumgraph query index" in r.output
