@@ -34,6 +34,9 @@ _WIDTH = str.maketrans({**{chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F
                         "\u3000": " ", "\u00a0": " "})
 
 
+_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")   # the ranges _traditional() covers
+
+
 @lru_cache(maxsize=1)
 def _traditional() -> frozenset[str]:
     """Characters OpenCC changes on their own; a line with none of them is already Simplified.
@@ -49,13 +52,26 @@ def _traditional() -> frozenset[str]:
 
 
 @lru_cache(maxsize=65536)
+def _changes(ch: str) -> bool:
+    return _converter().convert(ch) != ch
+
+
+def _has_traditional(text: str) -> bool:
+    """Whether `text` holds a character of `_traditional()`. A short text (a name typed into a
+    query) asks OpenCC about its own characters instead of building the whole set."""
+    if len(text) > 64 or _traditional.cache_info().currsize:
+        return not _traditional().isdisjoint(text)
+    return any(_changes(c) for c in set(text) if _CJK.match(c))
+
+
+@lru_cache(maxsize=65536)
 def _fold_char(ch: str) -> str:
     out = _converter().convert(ch)
     return out if len(out) == 1 else ch
 
 
 def fold_line(line: str) -> str:
-    if _traditional().isdisjoint(line):
+    if not _has_traditional(line):
         return line.translate(_WIDTH)
     converted = _converter().convert(line)
     if len(converted) != len(line):
@@ -67,7 +83,7 @@ def fold(text: str) -> str:
     """Simplified, same-length version of `text` (offsets carry over unchanged)."""
     if not text or text.isascii():
         return text
-    if _traditional().isdisjoint(text):
+    if not _has_traditional(text):
         return text.translate(_WIDTH)
     return "\n".join(fold_line(part) for part in text.split("\n"))
 

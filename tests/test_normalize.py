@@ -56,3 +56,18 @@ def test_fold_name_unifies_brackets():
 def test_fold_of_ascii_and_empty():
     assert fold("") == ""
     assert fold("abc 123") == "abc 123"
+
+
+def test_short_texts_fold_the_same_without_the_traditional_table():
+    """A name typed into a query is folded without building the table of Traditional characters."""
+    from extractors import normalize
+    from seed_text import seed_text
+
+    names = sorted({w for line in seed_text("000").splitlines() for w in line.split("，") if 0 < len(w) <= 64})
+    names += ["陳明遠", "星河大學", "ａｂｃ１２３", "丶", "﨑", "㐀", ""]
+    normalize._traditional.cache_clear()
+    quick = [normalize.fold(n) for n in names]
+    assert normalize._traditional.cache_info().currsize == 0       # the table was not built
+    normalize._traditional()
+    assert [normalize.fold(n) for n in names] == quick
+    assert normalize.fold("陳明遠") == "陈明远"
