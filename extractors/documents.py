@@ -162,6 +162,12 @@ def _looks_utf16(data: bytes) -> bool:
     # then decodes to CJK letters, which `_cjk_ratio` checks.
     if even > len(head) // 6 or odd > len(head) // 6:
         return True
+    try:
+        # valid UTF-8 is never taken for UTF-16 below: say so before decoding it twice as UTF-16
+        data.decode("utf-8")
+        return False
+    except UnicodeDecodeError:
+        pass
     for enc in ("utf-16-le", "utf-16-be"):
         try:
             text = data[: len(data) // 2 * 2].decode(enc)
@@ -187,20 +193,24 @@ def _control_ratio(text: str, c0_only: bool = False) -> float:
     return len((_C0 if c0_only else _CONTROL).findall(text[:8192])) / min(len(text), 8192)
 
 
+# counted by deleting them (in C), not by a Python loop over every character
+_PLAUSIBLE = re.compile("[\u4e00-\u9fff\u3000-\u303f\uff00-\uffef -~\n\r\t\u00b7\u2014\u201c\u201d]")
+_CJK = re.compile("[\u4e00-\u9fff]")
+
+
 def _plausibility(text: str) -> float:
     """Share of characters usual in Chinese news: CJK letters and punctuation, ASCII, white space."""
     sample = text[:4096]
     if not sample:
         return 0.0
-    ok = sum(1 for c in sample if "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f"
-             or "\uff00" <= c <= "\uffef" or " " <= c <= "~" or c in "\n\r\t\u00b7\u2014\u201c\u201d")
+    ok = len(sample) - len(_PLAUSIBLE.sub("", sample))
     return ok / len(sample)
 
 
 def _cjk_ratio(text: str) -> float:
     if not text:
         return 0.0
-    cjk = sum(1 for c in text if "\u4e00" <= c <= "\u9fff")
+    cjk = len(text) - len(_CJK.sub("", text))
     return cjk / len(text)
 
 
@@ -427,19 +437,27 @@ def find_files(paths: Iterable[str | os.PathLike]) -> Iterator[Path | Skipped]:
             yield Skipped(str(p), "no such file or directory")
 
 
+def read_path(f: Path) -> tuple[list[Document], list[Skipped]] | Skipped:
+    """One file found by `find_files`: its documents and remarks, or a `Skipped` saying why
+    nothing of it could be read (any failure costs this file only, never the run)."""
+    try:
+        return read_file_report(f)
+    except UnreadableDocument as exc:
+        return Skipped(exc.path, exc.reason)
+    except Exception as exc:   # any other failure costs this file only, never the run
+        return Skipped(str(f), f"cannot read: {type(exc).__name__}: {exc}")
+
+
 def iter_documents(paths: Iterable[str | os.PathLike]) -> Iterator[Document | Skipped]:
     """Documents of all files under paths; unreadable files become `Skipped`."""
     for f in find_files(paths):
         if isinstance(f, Skipped):
             yield f
             continue
-        try:
-            docs, notes = read_file_report(f)
-        except UnreadableDocument as exc:
-            yield Skipped(exc.path, exc.reason)
+        result = read_path(f)
+        if isinstance(result, Skipped):
+            yield result
             continue
-        except Exception as exc:   # any other failure costs this file only, never the run
-            yield Skipped(str(f), f"cannot read: {type(exc).__name__}: {exc}")
-            continue
+        docs, notes = result
         yield from notes
         yield from docs
