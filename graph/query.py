@@ -234,6 +234,8 @@ class Attendance:
         """The shared events that are not implied by another shared event (sharing a sub-forum
         implies sharing its conference: count the sub-forum only), sorted."""
         shared = set(shared)
+        if shared.isdisjoint(self._parents):
+            return sorted(shared)      # no shared event is part of another: nothing is implied
         implied = {x for e in shared for x in self.lineage(e)}
         return sorted(shared - implied)
 
