@@ -1,21 +1,36 @@
-"""Turn the in-memory graph into one that file formats accept as it is.
+"""Turn the in-memory graph into what file formats accept as it is.
 
 GraphML and GEXF allow only scalar attributes, Gephi drops parallel edges
 whose ids repeat (networkx numbers keys 0, 1… per node pair), and XML forbids
 most control characters (networkx writes them anyway, and the file then
-cannot be opened). `flat_graph` fixes all three.
+cannot be opened). The flat view fixes all three: scalar, XML-safe attributes
+(`flat_value`), nodes in sorted order, edges sorted and renumbered e0, e1….
+
+`FlatGraph` is that view without a copy of the graph: it sorts once and hands
+out flattened records a chunk at a time, so the GraphML, GEXF and CSV writers
+can share one pass (see `stream.py`) and nothing holds a second graph in
+memory. `flat_graph` still builds the flattened networkx graph (tests and
+callers that want one); it is the reference the streaming writers must match.
 """
 from __future__ import annotations
 
 import json
 import re
 from contextlib import contextmanager
+from itertools import islice
+from json.encoder import JSONEncoder
 from typing import Iterator
 
 import networkx as nx
 
+try:   # the C encoder json.dumps uses; called directly it skips building an encoder per value
+    from json.encoder import c_make_encoder as _c_make_encoder
+except ImportError:  # pragma: no cover - CPython always has it
+    _c_make_encoder = None
+
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
 LIST_SEP = "|"
+CHUNK = 2048   # records flattened (and written) at a time: bounded memory, few write calls
 
 
 def xml_safe(text: str) -> str:
@@ -38,13 +53,275 @@ def flat_value(value):
     return xml_safe(str(value))
 
 
-_shared: dict[int, tuple[nx.MultiDiGraph, nx.MultiDiGraph | None]] = {}
+# ---------------------------------------------------------------- fast flattening
+
+if _c_make_encoder is not None:
+    # exactly json.dumps(value, ensure_ascii=False, sort_keys=True) (markers=None only skips the
+    # circular-reference check, which attribute values never need)
+    _encode_sorted = _c_make_encoder(None, JSONEncoder().default, json.encoder.encode_basestring, None,
+                                     ": ", ", ", True, False, True)
+
+    def _json_sorted(value) -> str:
+        return "".join(_encode_sorted(value, 0))
+else:  # pragma: no cover
+    def _json_sorted(value) -> str:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _flat_raw(value):
+    """`flat_value` without its final `xml_safe`: callers check a whole chunk for illegal
+    characters at once and clean only a chunk that has any (`_clean_chunk`)."""
+    t = type(value)
+    if t is str:
+        return value
+    if t is list or t is tuple:
+        if not value:
+            return ""
+        first = value[0]
+        if type(first) is str:
+            try:
+                joined = LIST_SEP.join(value)
+            except TypeError:   # strings and other values
+                return _join_any(value)
+            if joined.count(LIST_SEP) != len(value) - 1:   # an item holds the separator itself
+                return LIST_SEP.join(v.replace(LIST_SEP, "/") for v in value)
+            return joined
+        if isinstance(first, dict) and (len(value) == 1 or all(isinstance(v, dict) for v in value)):
+            return _json_sorted(value)   # evidence: a list of dicts
+        return _join_any(value)
+    if t is bool or t is int or t is float:
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, dict):
+        return _json_sorted(value)
+    if isinstance(value, (list, tuple)):
+        return _flat_raw(list(value))
+    return str(value)
+
+
+def _join_any(value) -> str:
+    return LIST_SEP.join(str(v).replace(LIST_SEP, "/") for v in value)
+
+
+def flat_type(value) -> type:
+    """The type `flat_value(value)` has (what GraphML/GEXF declare for the attribute)."""
+    if isinstance(value, bool):
+        return bool
+    if isinstance(value, (int, float)):
+        return type(value)
+    return str
+
+
+def _clean_chunk(records: list, attrs_at: int) -> None:
+    """Apply `xml_safe` to the string attributes of `records` (tuples whose item `attrs_at` is the
+    attribute dict), in place, if any of them holds an XML-illegal character. One search over
+    the joined chunk decides; the chunk is cleaned value by value only when it finds one."""
+    blob = "".join([v for r in records for v in r[attrs_at].values() if type(v) is str])
+    # isprintable() is the quicker scan and is true of no text with an illegal character
+    if blob.isprintable() or not _XML_ILLEGAL.search(blob):
+        return
+    for r in records:
+        d = r[attrs_at]
+        for k, v in d.items():
+            if type(v) is str:
+                d[k] = xml_safe(v)
+
+
+class FlatGraph:
+    """The flattened view of `g`, produced on demand a chunk at a time.
+
+    Node records are (flat id, attributes), edge records (flat source, flat target, key "e<i>",
+    attributes), in the order networkx iterates the flattened graph `flat_graph` returns: nodes
+    in sorted order, edges sorted by (source, target, key) and numbered in that order.
+    """
+
+    def __init__(self, g: nx.MultiDiGraph):
+        self.g = g
+        self.graph_attrs = {k: flat_value(v) for k, v in g.graph.items()}
+        nodes = sorted(g.nodes)
+        self.sid = {n: xml_safe(str(n)) for n in nodes}
+        # flat id -> the original nodes that map to it (two ids differing only in illegal
+        # characters become one node, whose attributes are merged as networkx' add_node merges them)
+        self.groups: dict[str, list] = {}
+        for n in nodes:
+            self.groups.setdefault(self.sid[n], []).append(n)
+        self.str_ids = all(type(n) is str for n in nodes)
+        self.identity = self.str_ids and len(self.groups) == len(nodes) and all(s == n for n, s in self.sid.items())
+        self._order: list[int] | None = None   # flat iteration order of the sorted edges, if not identity
+        self._sorted: list[tuple] | None = None
+        self._found: list | None = None
+
+    # ------------------------------------------------------------ nodes
+
+    def node_count(self) -> int:
+        return len(self.groups)
+
+    def node_attrs(self, sid: str) -> dict:
+        group = self.groups[sid]
+        g = self.g
+        if len(group) == 1:
+            d = g.nodes[group[0]]
+            return {k: _flat_raw(d[k]) for k in sorted(d)}
+        merged: dict = {}
+        for n in group:
+            d = g.nodes[n]
+            merged.update({k: _flat_raw(d[k]) for k in sorted(d)})
+        return merged
+
+    def node_chunks(self, size: int = CHUNK) -> Iterator[list[tuple[str, dict]]]:
+        sids = iter(self.groups)
+        while True:
+            chunk = [(s, self.node_attrs(s)) for s in islice(sids, size)]
+            if not chunk:
+                return
+            _clean_chunk(chunk, 1)
+            yield chunk
+
+    def node_signatures(self) -> Iterator[tuple[str, dict | None]]:
+        """(flat id, merged flat attributes or None when the node maps one to one) for key discovery."""
+        for s, group in self.groups.items():
+            yield s, (self.node_attrs(s) if len(group) > 1 else None)
+
+    # ------------------------------------------------------------ edges
+
+    def sorted_edges(self) -> list[tuple]:
+        """(u, v, key, data) of `g` sorted by (str(u), str(v), str(key)), computed once. Without a
+        global sort when node ids are strings (then sorted node order is str order)."""
+        if self._sorted is None:
+            self._sorted = list(self._sort_edges())
+        return self._sorted
+
+    def _sort_edges(self) -> Iterator[tuple]:
+        g = self.g
+        if not self.str_ids:
+            yield from sorted(g.edges(keys=True, data=True), key=lambda e: (str(e[0]), str(e[1]), str(e[2])))
+            return
+        adj = g._adj
+        for u in sorted(adj):
+            nbrs = adj[u]
+            for v in (sorted(nbrs) if len(nbrs) > 1 else nbrs):
+                kd = nbrs[v]
+                if len(kd) == 1:
+                    for k, d in kd.items():
+                        yield u, v, k, d
+                else:
+                    for k in sorted(kd, key=str):
+                        yield u, v, k, kd[k]
+
+    def _flat_order(self) -> list[int]:
+        """Positions of the sorted edges in the order networkx iterates the flattened graph
+        (source node order, then target by first insertion, then key): only differs from
+        the sorted order when flat ids merge or reorder nodes."""
+        if self._order is None:
+            adj: dict[str, dict[str, list[int]]] = {s: {} for s in self.groups}
+            sid = self.sid
+            for i, (u, v, _k, _d) in enumerate(self.sorted_edges()):
+                adj[sid[u]].setdefault(sid[v], []).append(i)
+            self._order = [i for nbrs in adj.values() for idx in nbrs.values() for i in idx]
+        return self._order
+
+    def _raw_edges(self) -> Iterator[tuple[int, tuple]]:
+        """(number, (u, v, key, data)) in flat iteration order."""
+        edges = self.sorted_edges()
+        if self.identity:
+            yield from enumerate(edges)
+            return
+        for i in self._flat_order():
+            yield i, edges[i]
+
+    def edge_chunks(self, size: int = CHUNK) -> Iterator[list[tuple[str, str, str, dict]]]:
+        sid = self.sid
+        raw = self._raw_edges()
+        while True:
+            chunk = [(sid[u], sid[v], f"e{i}", {a: (d[a] if type(d[a]) is str else _flat_raw(d[a])) for a in sorted(d)})
+                     for i, (u, v, _k, d) in islice(raw, size)]
+            if not chunk:
+                return
+            _clean_chunk(chunk, 3)
+            yield chunk
+
+    def edge_signatures(self) -> Iterator[dict]:
+        """Each edge's data dict in flat iteration order (for key discovery: names and types only)."""
+        if self.identity:
+            for e in self.sorted_edges():
+                yield e[3]
+            return
+        for _i, (_u, _v, _k, d) in self._raw_edges():
+            yield d
+
+    # ------------------------------------------------------------ degrees
+
+    def flat_neighbour_counts(self) -> dict[str, int]:
+        """Distinct neighbours (either direction) of each node of the flattened graph."""
+        g = self.g
+        if self.identity:
+            return {n: len(g._succ[n].keys() | g._pred[n].keys()) for n in self.groups}
+        nb: dict[str, set] = {s: set() for s in self.groups}
+        sid = self.sid
+        for u, v in g.edges():
+            nb[sid[u]].add(sid[v])
+            nb[sid[v]].add(sid[u])
+        return {s: len(x) for s, x in nb.items()}
+
+    def neighbour_count_in_g(self, s: str) -> int:
+        """What `graph.query.neighbour_count(g, flat id)` gives (the CSV's Degree); for a flat id
+        that is no node of `g` (its id held illegal characters), that of its first original."""
+        g = self.g
+        n = s if s in g else self.groups[s][0]
+        return len(g._succ[n].keys() | g._pred[n].keys())
+
+
+def discover(fg: FlatGraph) -> list[tuple[str, str, type, int]]:
+    """Attributes in order of first appearance: (scope, name, flat type, record number), scope
+    being graph, node or edge, as networkx' writers meet them walking the flattened graph."""
+    if fg._found is None:
+        fg._found = _discover(fg)
+    return fg._found
+
+
+def _discover(fg: FlatGraph) -> list[tuple[str, str, type, int]]:
+    out: list[tuple[str, str, type, int]] = []
+    seen: set = set()
+
+    def meet(scope: str, items, index: int) -> None:
+        for k, v in items:
+            t = flat_type(v)
+            if (scope, k, t) not in seen:
+                seen.add((scope, k, t))
+                out.append((scope, k, t, index))
+
+    meet("graph", fg.graph_attrs.items(), 0)
+    sigs: set = set()
+    g = fg.g
+    for i, (s, merged) in enumerate(fg.node_signatures()):
+        if merged is not None:
+            meet("node", merged.items(), i)
+            continue
+        d = g.nodes[fg.groups[s][0]]
+        sig = (tuple(d), tuple(map(type, d.values())))
+        if sig not in sigs:   # edges of one shape add nothing new after the first
+            sigs.add(sig)
+            meet("node", ((k, d[k]) for k in sorted(d)), i)
+    sigs.clear()
+    for i, d in enumerate(fg.edge_signatures()):
+        sig = (*d, *map(type, d.values()))   # names then types: one shape of edge
+        if sig not in sigs:
+            sigs.add(sig)
+            meet("edge", ((k, d[k]) for k in sorted(d)), i)
+    return out
+
+
+# ---------------------------------------------------------------- sharing between writers
+
+_shared: dict[int, tuple[nx.MultiDiGraph, FlatGraph | None]] = {}
 
 
 @contextmanager
 def sharing_flat(g: nx.MultiDiGraph) -> Iterator[None]:
-    """Within the block, `flat_graph(g)` flattens `g` once and hands out copies: several
-    writers need the same flat graph, and flattening a large graph is the slow part."""
+    """Within the block, `prepared(g)` sorts and indexes `g` once for all writers."""
     _shared[id(g)] = (g, None)
     try:
         yield
@@ -52,17 +329,17 @@ def sharing_flat(g: nx.MultiDiGraph) -> Iterator[None]:
         _shared.pop(id(g), None)
 
 
-def flat_graph(g: nx.MultiDiGraph) -> nx.MultiDiGraph:
-    """A copy with scalar, XML-safe attributes and globally unique edge keys, in a stable order."""
+def prepared(g: nx.MultiDiGraph) -> FlatGraph:
     held = _shared.get(id(g))
     if held is not None and held[0] is g:
         if held[1] is None:
-            _shared[id(g)] = (g, _flatten(g))
-        return _shared[id(g)][1].copy()   # writers may add attributes (GEXF's viz) to their copy
-    return _flatten(g)
+            _shared[id(g)] = (g, FlatGraph(g))
+        return _shared[id(g)][1]
+    return FlatGraph(g)
 
 
-def _flatten(g: nx.MultiDiGraph) -> nx.MultiDiGraph:
+def flat_graph(g: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """A copy with scalar, XML-safe attributes and globally unique edge keys, in a stable order."""
     out = nx.MultiDiGraph()
     out.graph.update({k: flat_value(v) for k, v in g.graph.items()})
     for n in sorted(g.nodes):

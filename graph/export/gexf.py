@@ -1,4 +1,11 @@
-"""GEXF 1.2 for Gephi: scalar attributes from `flat_graph`, plus viz colour and size per node."""
+"""GEXF 1.2 for Gephi: scalar attributes of the flattened graph, plus viz colour and size per node.
+
+Written as text in one pass (`stream.GEXFFormat`), byte for byte what
+`networkx.write_gexf` makes of `gexf_graph(g)` (without the date networkx
+stamps into <meta>, so the same graph gives the same file on any day).
+`gexf_graph` + networkx remain the writer for graphs whose attribute names
+networkx treats specially (start, end, weight, …).
+"""
 from __future__ import annotations
 
 import io
@@ -7,8 +14,8 @@ import re
 
 import networkx as nx
 
-from graph.export.atomic import write_bytes
 from graph.export.flatten import flat_graph
+from graph.export.stream import flat_bytes, write_flat
 from graph.export.style import kind_style, node_size, rgb
 from graph.query import neighbour_count
 
@@ -30,7 +37,7 @@ def gexf_graph(g: nx.MultiDiGraph) -> nx.MultiDiGraph:
     return flat
 
 
-def gexf_bytes(g: nx.MultiDiGraph) -> bytes:
+def gexf_via_networkx(g: nx.MultiDiGraph) -> bytes:
     buf = io.BytesIO()
     nx.write_gexf(gexf_graph(g), buf, encoding="utf-8", prettyprint=True, version="1.2draft")
     data = _LASTMODIFIED.sub(b"", buf.getvalue(), count=1)
@@ -39,5 +46,9 @@ def gexf_bytes(g: nx.MultiDiGraph) -> bytes:
     return data
 
 
+def gexf_bytes(g: nx.MultiDiGraph) -> bytes:
+    return flat_bytes(g, "graph.gexf")
+
+
 def write_gexf(g: nx.MultiDiGraph, path: str | os.PathLike) -> None:
-    write_bytes(path, gexf_bytes(g))
+    write_flat(g, {"graph.gexf": path})
