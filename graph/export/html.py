@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections import defaultdict
 from functools import lru_cache
 from pathlib import Path
 
@@ -34,12 +35,26 @@ EDGE_COLOURS = {"holds_role": "#e08a1e", "attended": "#3b7dd8", "part_of": "#2e9
 
 # ---------------------------------------------------------------- views
 
+def _neighbour_count(g: nx.MultiDiGraph, n) -> int:
+    """graph.query.neighbour_count, read straight from the adjacency."""
+    return len(g._succ[n].keys() | g._pred[n].keys())
+
+
 def _induced(g: nx.MultiDiGraph, keep) -> nx.MultiDiGraph:
-    return g.subgraph(sorted(keep)).copy()
+    """g.subgraph(keep).copy(), built from the kept nodes' own adjacency (a subgraph view
+    filters every neighbour of every kept node through a set, which is slow for hubs)."""
+    keep = set(keep)
+    h = g.__class__()
+    h.graph.update(g.graph)
+    h.add_nodes_from((n, g.nodes[n].copy()) for n in sorted(keep, key=str))
+    succ = g._succ
+    h.add_edges_from((u, v, k, d.copy()) for u in sorted(keep, key=str) for v, kd in succ[u].items() if v in keep
+                     for k, d in kd.items())
+    return h
 
 
 def _most_connected(g: nx.MultiDiGraph, n: int) -> list[str]:
-    return sorted(g.nodes, key=lambda x: (-q.neighbour_count(g, x), str(x)))[:n]
+    return sorted(g.nodes, key=lambda x: (-_neighbour_count(g, x), str(x)))[:n]
 
 
 def select_view(g: nx.MultiDiGraph, focus: str | None = None, top: int | None = None,
@@ -112,48 +127,163 @@ def _evidence(d: dict) -> list[dict]:
     return [{"doc": str(e.get("doc", "")), "sentence": str(e.get("sentence", ""))} for e in ev if isinstance(e, dict)]
 
 
-def _details(g: nx.MultiDiGraph, n: str) -> dict:
+def _as_list(value) -> list[str]:
+    """graph.query._as_list, without a comprehension for the common case."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        parts = value.split("|")
+        return [x for x in parts if x] if "" in parts else parts
+    return list(map(str, value))
+
+
+class _Facts:
+    """What the side panel needs, as graph.query computes it (roles, attended, ancestors,
+    event_profile's roster) but read from the adjacency directly and remembered per page:
+    the attendees of a large event are looked up once, not once per event they attended."""
+
+    def __init__(self, g: nx.MultiDiGraph):
+        self.g = g
+        self._labels: dict = {}
+        self._roles: dict = {}
+        self._titles: dict = {}
+        self._parents: dict = {}
+        self._ancestors: dict = {}
+
+    def label(self, n) -> str:
+        got = self._labels.get(n)
+        if got is None:
+            got = self._labels[n] = str(self.g.nodes[n].get("label") or n)
+        return got
+
+    def out_edges(self, n) -> list[tuple]:
+        """(target, data) in g.out_edges(n) order."""
+        return [(v, d) for v, kd in self.g._succ[n].items() for d in kd.values()]
+
+    def in_edges(self, n) -> list[tuple]:
+        """(source, data) in g.in_edges(n) order."""
+        return [(u, d) for u, kd in self.g._pred[n].items() for d in kd.values()]
+
+    def event_info(self, e) -> dict:
+        return {"id": e, "event": self.label(e), "date": str(self.g.nodes[e].get("date") or "")}
+
+    def roles(self, p) -> list[dict]:
+        got = self._roles.get(p)
+        if got is None:
+            out = [{"id": o, "organization": self.label(o), "titles": _as_list(d.get("title"))}
+                   for o, d in self.out_edges(p) if d.get("relation") == "holds_role"]
+            got = self._roles[p] = sorted(out, key=lambda r: (r["organization"], r["id"]))
+        return got
+
+    def role_titles(self, p) -> list[str]:
+        """How event_profile's roster shows a person's roles."""
+        got = self._titles.get(p)
+        if got is None:
+            got = self._titles[p] = [f"{r['organization']} {'、'.join(r['titles'])}".strip() for r in self.roles(p)]
+        return got
+
+    def parents(self, e) -> list:
+        got = self._parents.get(e)
+        if got is None:
+            got = self._parents[e] = sorted(v for v, d in self.out_edges(e) if d.get("relation") == "part_of")
+        return got
+
+    def children(self, e) -> list:
+        return sorted(u for u, d in self.in_edges(e) if d.get("relation") == "part_of")
+
+    def ancestors(self, e) -> list:
+        got = self._ancestors.get(e)
+        if got is None:
+            seen: list = []
+            stack = list(self.parents(e))
+            while stack:
+                x = stack.pop()
+                if x not in seen and x != e:
+                    seen.append(x)
+                    stack.extend(self.parents(x))
+            got = self._ancestors[e] = sorted(seen)
+        return got
+
+    def attended(self, person, carry_up: bool = True) -> dict:
+        direct: dict = {}
+        for e, d in self.out_edges(person):
+            if d.get("relation") == "attended":
+                direct.setdefault(e, [])
+                for p in _as_list(d.get("participation")) or ["出席"]:
+                    if p not in direct[e]:
+                        direct[e].append(p)
+        return direct if not carry_up else self.carried_up(direct)
+
+    def carried_up(self, direct: dict) -> dict:
+        """attended(carry_up=True) from the direct attendance: parents of attended events too."""
+        out = dict(direct)
+        for e in list(direct):
+            for a in self.ancestors(e):
+                out.setdefault(a, [])
+        return out
+
+    def event_roster(self, e) -> dict:
+        """event_profile(g, e)["roster"]."""
+        roster: dict = defaultdict(list)
+        for u, d in self.in_edges(e):
+            if d.get("relation") == "attended":
+                for part in _as_list(d.get("participation")) or ["出席"]:
+                    roster[part].append({"id": u, "person": self.label(u), "titles": self.role_titles(u)})
+        return {k: sorted(v, key=lambda r: (r["person"], r["id"]))
+                for k, v in sorted(roster.items(), key=lambda kv: q._participation_rank(kv[0]))}
+
+
+def _details(g: nx.MultiDiGraph, n: str, facts: _Facts | None = None) -> dict:
     """What the side panel shows for a node (computed on the whole graph, not the view)."""
+    f = facts or _Facts(g)
     d = g.nodes[n]
     kind = d.get("kind")
     out: dict = {"evidence": _evidence(d)}
     if kind == "person":
-        out["roles"] = q.roles(g, n)
-        direct = q.attended(g, n, carry_up=False)
-        out["events"] = [{**q._event_info(g, e), "participation": direct.get(e, ["(via sub-event)"])}
-                         for e in sorted(q.attended(g, n), key=lambda e: (str(g.nodes[e].get("date") or ""), q.label(g, e)))]
-        # the sentence that says what they did is the best evidence for a person
-        for _, _, ed in sorted(g.out_edges(n, data=True), key=lambda e: str(e[1])):
+        out["roles"] = f.roles(n)
+        direct = f.attended(n, carry_up=False)
+        out["events"] = [{**f.event_info(e), "participation": direct.get(e, ["(via sub-event)"])}
+                         for e in sorted(f.carried_up(direct), key=lambda e: (str(g.nodes[e].get("date") or ""), f.label(e)))]
+        # the sentence that says what they did is the best evidence for a person; six are shown,
+        # so edges after the sixth distinct sentence cannot change what is shown
+        evidence = out["evidence"]
+        for _, ed in sorted(f.out_edges(n), key=lambda e: str(e[0])):
+            if len(evidence) >= 6:
+                break
             for ev in _evidence(ed):
-                if ev not in out["evidence"]:
-                    out["evidence"].append(ev)
-        out["evidence"] = out["evidence"][:6]
+                if ev not in evidence:
+                    evidence.append(ev)
+        out["evidence"] = evidence[:6]
     elif kind == "organization":
-        out["members"] = sorted(({"id": u, "person": q.label(g, u), "titles": q._as_list(ed.get("title"))}
-                                 for u, _, ed in g.in_edges(n, data=True) if ed.get("relation") == "holds_role"),
+        out["members"] = sorted(({"id": u, "person": f.label(u), "titles": _as_list(ed.get("title"))}
+                                 for u, ed in f.in_edges(n) if ed.get("relation") == "holds_role"),
                                 key=lambda r: (r["person"], r["id"]))
-        out["events"] = [q._event_info(g, v) for _, v, ed in sorted(g.out_edges(n, data=True), key=lambda e: str(e[1]))
+        out["events"] = [f.event_info(v) for v, ed in sorted(f.out_edges(n), key=lambda e: str(e[0]))
                          if ed.get("relation") == "organized"]
     elif kind == "event":
-        prof = q.event_profile(g, n)
-        out.update(date=prof["date"], place=prof["place"], part_of=prof["part_of"], sub_events=prof["sub_events"],
-                   organizers=prof["organizers"],
-                   roster=[{"participation": k, "persons": v} for k, v in prof["roster"].items()])
+        organizers = sorted(({"id": u, "organization": f.label(u)} for u, ed in f.in_edges(n)
+                             if ed.get("relation") == "organized"), key=lambda r: (r["organization"], r["id"]))
+        out.update(date=str(d.get("date") or ""), place=str(d.get("place") or ""),
+                   part_of=[f.event_info(x) for x in f.parents(n)],
+                   sub_events=[f.event_info(x) for x in f.children(n)],
+                   organizers=organizers,
+                   roster=[{"participation": k, "persons": v} for k, v in f.event_roster(n).items()])
     return out
 
 
-def _event_scope(g: nx.MultiDiGraph, view: nx.MultiDiGraph, e: str) -> list[str]:
+def _event_scope(g: nx.MultiDiGraph, view: nx.MultiDiGraph, e: str, facts: _Facts | None = None) -> list[str]:
     """Nodes shown when filtering by event `e`: it, its sub-events and parents, and who attended/organized them."""
-    events = {e, *q.ancestors(g, e)}
+    f = facts or _Facts(g)
+    events = {e, *f.ancestors(e)}
     stack = [e]
     while stack:
-        for c in q.children(g, stack.pop()):
+        for c in f.children(stack.pop()):
             if c not in events:
                 events.add(c)
                 stack.append(c)
     scope = set(events)
     for x in events:
-        scope.update(u for u, _, d in g.in_edges(x, data=True) if d.get("relation") in ("attended", "organized"))
+        scope.update(u for u, d in f.in_edges(x) if d.get("relation") in ("attended", "organized"))
     return sorted(s for s in scope if s in view)
 
 
@@ -163,13 +293,13 @@ def page_data(g: nx.MultiDiGraph, view: nx.MultiDiGraph, note: str = "") -> dict
         d = g.nodes[n]
         kind = str(d.get("kind") or "")
         colour, shape, _ = kind_style(kind)
-        names = [x for x in [str(d.get("label") or n), *q._as_list(d.get("aliases"))] if x]
+        names = [x for x in [str(d.get("label") or n), *_as_list(d.get("aliases"))] if x]
         search = _search_key(names)
         needed_chars.update(search)
-        degree = q.neighbour_count(g, n)
+        degree = _neighbour_count(g, n)
         nodes.append({"id": str(n), "label": names[0], "kind": kind, "color": colour, "shape": shape,
                       "size": node_size(degree), "degree": degree, "aliases": names[1:],
-                      "docs": q._as_list(d.get("docs")), "search": search})
+                      "docs": _as_list(d.get("docs")), "search": search})
     edges = []
     for i, (u, v, k, d) in enumerate(sorted(view.edges(keys=True, data=True), key=lambda e: (str(e[0]), str(e[1]), str(e[2])))):
         rel = str(d.get("relation") or k)
@@ -183,11 +313,12 @@ def page_data(g: nx.MultiDiGraph, view: nx.MultiDiGraph, note: str = "") -> dict
     events.sort(key=lambda n: (str(g.nodes[n["id"]].get("date") or ""), n["label"]))
     # only the part of OpenCC's table that can lead to a name on this page
     t2s = {t: s for t, s in _traditional_to_simplified().items() if s in needed_chars}
+    facts = _Facts(g)
     return {
         "nodes": nodes, "edges": edges, "kinds": kinds, "note": note, "t2s": dict(sorted(t2s.items())),
-        "details": {n["id"]: _details(g, n["id"]) for n in nodes},
+        "details": {n["id"]: _details(g, n["id"], facts) for n in nodes},
         "events": [{"id": n["id"], "label": n["label"], "date": str(g.nodes[n["id"]].get("date") or "")} for n in events],
-        "eventScopes": {n["id"]: _event_scope(g, view, n["id"]) for n in events},
+        "eventScopes": {n["id"]: _event_scope(g, view, n["id"], facts) for n in events},
         "stabilizationIterations": 400 if len(nodes) <= 300 else 200,
     }
 
