@@ -2,6 +2,12 @@
 
 Each writer takes the in-memory graph and a path and writes atomically
 (`atomic.py`). Register a new format in `WRITERS`.
+
+GraphML, GEXF and the two CSV tables show the same flattened attributes;
+`write_all` writes those four in one pass over the graph (`stream.write_flat`)
+rather than flattening it once per file. On a large graph two processes write
+(the build process and one forked from it, `workers.py`); FORUMGRAPH_EXPORT_JOBS=1
+keeps it to one.
 """
 from __future__ import annotations
 
@@ -11,13 +17,15 @@ from typing import Callable
 import networkx as nx
 
 from graph.export.atomic import inside
-from graph.export.flatten import sharing_flat
 from graph.export.coattendance import write_coattendance
 from graph.export.csv_export import write_edges_csv, write_nodes_csv
+from graph.export.flatten import sharing_flat
 from graph.export.gexf import write_gexf
 from graph.export.graphml import write_graphml
 from graph.export.html import write_html
 from graph.export.json_export import write_json
+from graph.export.stream import write_flat
+from graph.export.workers import Task, run_tasks
 
 Writer = Callable[[nx.MultiDiGraph, "str | os.PathLike"], None]
 
@@ -32,14 +40,49 @@ WRITERS: dict[str, Writer] = {
     "graph.html": write_html,
 }
 
+# writers that are one format of the shared pass (`stream.FORMATS`), by the name of that format
+SHARED_PASS: dict[Writer, str] = {
+    write_graphml: "graph.graphml",
+    write_gexf: "graph.gexf",
+    write_nodes_csv: "nodes.csv",
+    write_edges_csv: "edges.csv",
+}
 
-def write_all(g: nx.MultiDiGraph, out_dir: str | os.PathLike, progress: Callable[[str], None] | None = None) -> list[str]:
-    written = []
+
+PARALLEL_EDGES = 20_000   # below this, writing takes about a second: not worth a second process
+
+
+def export_jobs(g: nx.MultiDiGraph) -> int:
+    """How many processes write: FORUMGRAPH_EXPORT_JOBS if set, else two for a large graph on a
+    machine with two or more CPUs, else one."""
+    env = os.environ.get("FORUMGRAPH_EXPORT_JOBS", "").strip()
+    if env:
+        try:
+            return max(1, int(env))
+        except ValueError:
+            pass
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return 2 if cpus >= 2 and g.number_of_edges() >= PARALLEL_EDGES else 1
+
+
+def write_all(g: nx.MultiDiGraph, out_dir: str | os.PathLike, progress: Callable[[str], None] | None = None,
+              jobs: int | None = None) -> list[str]:
+    """Write every format of `WRITERS` into `out_dir`; returns the paths in `WRITERS` order.
+
+    `progress(name)` is called as each file is complete. `jobs` processes write (default
+    `export_jobs(g)`); with more than one, the formats are shared out between processes
+    forked from this one (`workers.py`), each file still written atomically."""
+    paths = {name: inside(out_dir, name) for name in WRITERS}
+    together = {name: paths[name] for name, writer in WRITERS.items() if SHARED_PASS.get(writer) == name}
+    tasks: list[Task] = []
+    if together:   # the longest task, so first
+        tasks.append(Task(list(together), lambda: write_flat(g, together)))
+    for name, writer in WRITERS.items():
+        if name not in together:
+            tasks.append(Task([name], lambda writer=writer, path=paths[name]: writer(g, path)))
     with sharing_flat(g):
-        for name, writer in WRITERS.items():
-            path = inside(out_dir, name)
-            writer(g, path)
-            written.append(str(path))
-            if progress:
-                progress(name)
-    return written
+        run_tasks(tasks, export_jobs(g) if jobs is None else jobs, progress)
+    return [str(paths[name]) for name in WRITERS]
