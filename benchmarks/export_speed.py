@@ -1,0 +1,123 @@
+"""Time the exporters on a saved graph: each writer alone and `write_all`, with peak memory.
+
+    .venv/bin/python benchmarks/export_speed.py                      # the 10,000-article graph
+    .venv/bin/python benchmarks/export_speed.py GRAPH.json --runs 3 --compare OLD_OUTPUT_DIR
+
+Every measurement runs in a fresh Python process that loads the graph (not timed) and then
+writes into a temporary folder: wall and CPU seconds (CPU of the process and of any writer
+process it forks), resident memory once the graph is loaded and its peak while writing
+(VmRSS, then VmHWM after resetting it through /proc/self/clear_refs; for forked writers the
+largest child's peak, `ru_maxrss`, is reported too). The best of `--runs` is printed per writer (the
+machine is shared; the minimum is the least disturbed run). With `--compare DIR` the files
+written by `write_all` are compared byte for byte with those in DIR.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+DEFAULT_GRAPH = HERE / ".corpus" / "out_n10000_seed0" / "graph.json"
+
+CHILD = r"""
+import json, os, resource, sys, tempfile, time
+from pathlib import Path
+from graph.load import load_graph
+from graph.export import WRITERS, write_all
+graph, what, keep = sys.argv[1], sys.argv[2], sys.argv[3]
+g = load_graph(graph)
+import gc
+gc.collect()
+def status(field):
+    for line in open("/proc/self/status"):
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+before = status("VmRSS")
+try:   # reset the peak (VmHWM) so that it measures the writing, not the loading
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+except OSError:
+    pass
+out = Path(keep) if keep != "-" else Path(tempfile.mkdtemp(prefix="export_speed_"))
+def cpu():
+    s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
+c0, t0 = cpu(), time.perf_counter()
+if what == "all":
+    write_all(g, out)
+else:
+    WRITERS[what](g, out / what)
+wall, used = time.perf_counter() - t0, cpu() - c0
+print(json.dumps({"wall_s": round(wall, 3), "cpu_s": round(used, 3),
+                  "rss_before_mib": before // 1024,
+                  "rss_peak_mib": status("VmHWM") // 1024,
+                  "child_rss_peak_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024,
+                  "bytes": sum(f.stat().st_size for f in out.iterdir() if f.is_file())}))
+if keep == "-":
+    import shutil
+    shutil.rmtree(out)
+"""
+
+
+def measure(graph: Path, what: str, keep: str = "-") -> dict:
+    p = subprocess.run([sys.executable, "-c", CHILD, str(graph), what, keep], capture_output=True, text=True,
+                       cwd=ROOT)
+    if p.returncode:
+        raise SystemExit(f"{what}: {p.stderr.strip()}")
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("graph", nargs="?", default=str(DEFAULT_GRAPH))
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--only", nargs="*", help="writers to time alone (default: all of them, then write_all)")
+    ap.add_argument("--no-alone", action="store_true", help="time write_all only")
+    ap.add_argument("--compare", help="a folder of reference files to compare write_all's output with")
+    a = ap.parse_args()
+    sys.path.insert(0, str(ROOT))
+    from graph.export import WRITERS
+
+    graph = Path(a.graph)
+    names = [] if a.no_alone else (a.only or list(WRITERS))
+    rows = []
+    for name in names:
+        runs = [measure(graph, name) for _ in range(a.runs)]
+        best = min(runs, key=lambda r: r["wall_s"])
+        rows.append((name, best, min(r["cpu_s"] for r in runs)))
+        print(f"{name:22s} wall {best['wall_s']:7.2f} s   cpu {rows[-1][2]:7.2f} s   "
+              f"rss {best['rss_before_mib']} -> {best['rss_peak_mib']} MiB", flush=True)
+    if names:
+        print(f"{'sum of writers alone':22s} wall {sum(r[1]['wall_s'] for r in rows):7.2f} s   "
+              f"cpu {sum(r[2] for r in rows):7.2f} s")
+    if a.only:
+        return
+    import tempfile
+
+    runs = []
+    for i in range(a.runs):
+        keep = tempfile.mkdtemp(prefix="export_all_")
+        r = measure(graph, "all", keep)
+        r["dir"] = keep
+        runs.append(r)
+    best = min(runs, key=lambda r: r["wall_s"])
+    print(f"{'write_all':22s} wall {best['wall_s']:7.2f} s   cpu {min(r['cpu_s'] for r in runs):7.2f} s   "
+          f"rss {best['rss_before_mib']} -> {best['rss_peak_mib']} MiB (largest writer child "
+          f"{best['child_rss_peak_mib']} MiB)   {best['bytes'] / 2**20:.0f} MiB written", flush=True)
+    if a.compare:
+        ref = Path(a.compare)
+        for name in WRITERS:
+            same = (Path(best["dir"]) / name).read_bytes() == (ref / name).read_bytes()
+            print(f"  {name:22s} {'identical' if same else 'DIFFERENT'} to {ref / name}")
+    import shutil
+
+    for r in runs:
+        shutil.rmtree(r["dir"], ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
