@@ -77,7 +77,8 @@ def _edition(name: str) -> str | None:
 
 
 def same_event(a_name: str, a_date: str, b_name: str, b_date: str) -> bool:
-    """Two event reports name the same event."""
+    """Two event reports name the same event. (`_EventIndex.first_match` applies this rule
+    without calling it: change both; tests/test_build_equivalence.py compares them.)"""
     if a_date and b_date and a_date[:10] != b_date[:10]:
         # dates are often only "YYYY" or missing; full dates must agree
         if len(a_date) >= 10 and len(b_date) >= 10:
@@ -96,91 +97,133 @@ def same_event(a_name: str, a_date: str, b_name: str, b_date: str) -> bool:
         long_.endswith(short) or any(part.endswith(short) for part in long_.split("暨")))
 
 
-def _merge_named(res: Resolution, nid: str, kind: str, rec, doc: str, evidence: int) -> Node:
-    """Add a person or organization record to its node: label, aliases, document, evidence."""
-    node = res.nodes.get(nid)
-    if node is None:
-        node = res.nodes[nid] = Node(nid, kind, rec.name)
-    elif node.label != rec.name:
-        node.add_alias(rec.name)
-    for a in rec.aliases:
-        node.add_alias(a)
-    node.add_doc(doc)
-    node.add_evidence(rec.evidence[:evidence])
-    return node
-
-
 class _EventIndex:
-    """Known events bucketed by the end of their name's core, so that a new report is compared
-    only with events it could be (same_event needs equal cores or one core ending the other,
-    at least six characters long): linear in the number of events, not quadratic."""
+    """Known events, indexed so that a new report is compared only with the events
+    `same_event` can pair it with: those of the same core, and those whose core (or a
+    暨-part of it) ends with the report's core or the other way round, at least six
+    characters long. Linear in the number of events, not quadratic.
 
-    TAIL = 6
+    `first_match` returns what comparing the report with every known event in order of node
+    id would find first: the smallest matching id."""
+
+    MIN_SUFFIX = 6
 
     def __init__(self) -> None:
-        self._buckets: dict[str, list[tuple[str, EventRecord]]] = {}
+        self._by_core: dict[str, list[tuple]] = {}     # core -> entries
+        self._by_suffix: dict[str, list[tuple]] = {}   # suffix (>= 6) of a core or a part -> entries
 
-    def _keys(self, name: str) -> set[str]:
-        core = _event_core(name)
-        parts = {core} | {_NOISE.sub("", _YEAR.sub("", p)) for p in fold_name(name).split("暨")}
-        return {p[-self.TAIL:] for p in parts if p}
+    @classmethod
+    def _suffixes(cls, core: str) -> set[str]:
+        out = set()
+        for part in {core, *core.split("暨")}:
+            out.update(part[i:] for i in range(len(part) - cls.MIN_SUFFIX + 1))
+        return out
 
     def add(self, nid: str, record: EventRecord) -> None:
-        for k in self._keys(record.name):
-            self._buckets.setdefault(k, []).append((nid, record))
+        core = _event_core(record.name)
+        if not core:
+            return      # same_event never pairs an empty core
+        entry = (nid, record.date, _edition(record.name), core)
+        self._by_core.setdefault(core, []).append(entry)
+        for suffix in self._suffixes(core):
+            self._by_suffix.setdefault(suffix, []).append(entry)
 
-    def candidates(self, name: str) -> list[tuple[str, EventRecord]]:
-        seen, out = set(), []
-        for k in sorted(self._keys(name)):
-            for nid, rec in self._buckets.get(k, ()):
-                if nid not in seen:
-                    seen.add(nid)
-                    out.append((nid, rec))
-        return sorted(out, key=lambda x: x[0])   # the first match does not depend on bucket order
+    def first_match(self, name: str, date: str, exclude: set[str]) -> str | None:
+        """The smallest id, not in `exclude`, of a known event for which
+        `same_event(name, date, event.name, event.date)` holds, or None."""
+        ca = _event_core(name)
+        if not ca:
+            return None
+        candidates = list(self._by_core.get(ca, ()))
+        if date and len(ca) >= self.MIN_SUFFIX:
+            # cores ending with this one (or with a part ending with it) …
+            candidates += [e for e in self._by_suffix.get(ca, ()) if len(e[3]) > len(ca)]
+            # … and the cores this one (or one of its parts) ends with
+            for suffix in self._suffixes(ca):
+                if len(suffix) < len(ca):
+                    candidates += self._by_core.get(suffix, ())
+        ea, best = _edition(name), None
+        for nid, b_date, eb, cb in candidates:
+            if (best is not None and nid >= best) or nid in exclude:
+                continue
+            if date and b_date and date[:10] != b_date[:10] and len(date) >= 10 and len(b_date) >= 10:
+                continue
+            if ea and eb and ea != eb:
+                continue
+            if cb != ca and not (date and b_date):
+                continue
+            best = nid
+        return best
 
 
 def resolve(documents: list[DocumentRecords]) -> Resolution:
     res = Resolution()
+    nodes, person_of, org_of, event_of = res.nodes, res.person, res.org, res.event
     org_alias_owner: dict[str, str] = {}
+    folded_alias: dict[str, str] = {}
     events_seen = _EventIndex()
 
+    # hundreds of thousands of person and organization records: plain loops, no calls
     for dr in sorted(documents, key=lambda d: d.doc):
+        doc = dr.doc
         for p in dr.persons:
-            nid = f"person:{p.folded}"
-            _merge_named(res, nid, "person", p, dr.doc, evidence=2)
-            res.person[(dr.doc, p.folded)] = nid
+            folded = p.folded
+            nid = f"person:{folded}"
+            node = nodes.get(nid)
+            if node is None:
+                node = nodes[nid] = Node(nid, "person", p.name)
+            elif node.label != p.name:
+                node.add_alias(p.name)
+            for a in p.aliases:
+                node.add_alias(a)
+            if not node.docs or node.docs[-1] != doc:
+                node.docs.append(doc)
+            if len(node.evidence) < MAX_NODE_EVIDENCE and p.evidence:
+                node.add_evidence(p.evidence[:2])
+            person_of[(doc, folded)] = nid
 
         for o in dr.organizations:
-            nid = f"org:{o.folded}"
-            if nid not in res.nodes and o.folded in org_alias_owner:
-                nid = org_alias_owner[o.folded]
-            _merge_named(res, nid, "organization", o, dr.doc, evidence=1)
-            res.org[(dr.doc, o.folded)] = nid
+            folded = o.folded
+            nid = f"org:{folded}"
+            node = nodes.get(nid)
+            if node is None and folded in org_alias_owner:
+                nid = org_alias_owner[folded]
+                node = nodes.get(nid)
+            if node is None:
+                node = nodes[nid] = Node(nid, "organization", o.name)
+            elif node.label != o.name:
+                node.add_alias(o.name)
             for a in o.aliases:
-                org_alias_owner.setdefault(fold_name(a), nid)
+                node.add_alias(a)
+            if not node.docs or node.docs[-1] != doc:
+                node.docs.append(doc)
+            if len(node.evidence) < MAX_NODE_EVIDENCE and o.evidence:
+                node.add_evidence(o.evidence[:1])
+            org_of[(doc, folded)] = nid
+            for a in o.aliases:
+                f = folded_alias.get(a)
+                if f is None:
+                    f = folded_alias[a] = fold_name(a)
+                org_alias_owner.setdefault(f, nid)
 
         own_nodes: set[str] = set()
         for e in dr.events:
-            nid = None
-            for other_id, other in events_seen.candidates(e.name):
-                # one document's events are distinct: the extractor already folded its variants
-                if other_id not in own_nodes and same_event(e.name, e.date, other.name, other.date):
-                    nid = other_id
-                    break
+            # one document's events are distinct: the extractor already folded its variants
+            nid = events_seen.first_match(e.name, e.date, own_nodes)
             if nid is None:
                 nid = f"event:{e.folded}"
-                while nid in res.nodes:       # same name, contradicting dates
+                while nid in nodes:       # same name, contradicting dates
                     nid += "'"
-                res.nodes[nid] = Node(nid, "event", e.name, date=e.date, place=e.place, minor=e.minor)
+                nodes[nid] = Node(nid, "event", e.name, date=e.date, place=e.place, minor=e.minor)
                 events_seen.add(nid, e)
-            node = res.nodes[nid]
+            node = nodes[nid]
             if node.label != e.name:
                 node.add_alias(e.name)
             node.date = node.date or e.date
             node.place = node.place or e.place
             node.minor = node.minor and e.minor
-            node.add_doc(dr.doc)
+            node.add_doc(doc)
             node.add_evidence(e.evidence[:1])
-            res.event[(dr.doc, e.local_id)] = nid
+            event_of[(doc, e.local_id)] = nid
             own_nodes.add(nid)
     return res
