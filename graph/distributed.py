@@ -32,9 +32,10 @@ def _distributed():
 
 def extract_dask(docs: list[Document], ner: str, sink: Callable[[int, Result], None], scheduler: str | None = None,
                  workers: int | None = None, progress: Callable[[str], None] | None = None,
-                 batch: int = BATCH) -> None:
+                 batch: int = BATCH, release: bool = False) -> None:
     """Extract `docs` on the cluster at `scheduler`, or on a LocalCluster of `workers`
-    processes; `sink(i, result)` receives the result of `docs[i]` as its task finishes."""
+    processes; `sink(i, result)` receives the result of `docs[i]` as its task finishes.
+    With `release`, `docs` is emptied once the documents are sent: no text stays on the client."""
     if (scheduler is None) == (workers is None):
         raise ValueError("give either --scheduler ADDRESS or --workers N, not both")
     if workers is not None and workers < 1:
@@ -64,6 +65,10 @@ def extract_dask(docs: list[Document], ner: str, sink: Callable[[int, Result], N
                 progress(f"dask: {len(parts)} tasks of up to {len(parts[0])} documents on {where}")
             # scatter first: documents travel as data, not inside a large task graph
             data = client.scatter(parts)
+            sizes = [len(p) for p in parts]
+            if release:
+                del parts
+                docs[:] = [None] * len(docs)
             futures = client.map(versioned_batch, data, ner=ner, pure=False)
             index = {f.key: i for i, f in enumerate(futures)}
             done, mine = 0, pipeline_version()
@@ -80,7 +85,7 @@ def extract_dask(docs: list[Document], ner: str, sink: Callable[[int, Result], N
                                        f"{version[:12]} ≠ {mine[:12]} here): install the same forumgraph everywhere")
                 for j, result in enumerate(results):
                     sink(starts[b] + j, result)
-                done += len(parts[b])
+                done += sizes[b]
                 if progress:
                     progress(f"extracted {done}/{len(docs)} documents (dask)")
     finally:

@@ -54,9 +54,10 @@ Sink = Callable[[int, Result], None]
 
 
 def extract_parallel(docs: list[Document], ner: str, jobs: int, sink: Sink,
-                     progress: Callable[[str], None] | None = None) -> None:
+                     progress: Callable[[str], None] | None = None, release: bool = False) -> None:
     """Extract `docs` in `jobs` processes; `sink(i, result)` receives the result of
-    `docs[i]` as soon as its batch is done (so the caller can cache it at once)."""
+    `docs[i]` as soon as its batch is done (so the caller can cache it at once). With
+    `release`, `docs[i]` is then set to None, so that no text outlives its extraction."""
     parts = batches(docs, jobs)
     starts = [0]
     for part in parts:
@@ -70,7 +71,11 @@ def extract_parallel(docs: list[Document], ner: str, jobs: int, sink: Sink,
             for fut in finished:
                 b = pending.pop(fut)
                 for j, result in enumerate(fut.result()):
+                    if release:
+                        docs[starts[b] + j] = None
                     sink(starts[b] + j, result)
                 done += len(parts[b])
+                if release:
+                    parts[b] = []
                 if progress:
                     progress(f"extracted {done}/{len(docs)} documents ({jobs} processes)")

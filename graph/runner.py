@@ -5,12 +5,15 @@ parallel; everything after it sees all documents at once.
 """
 from __future__ import annotations
 
+import gc
 import os
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from extractors.documents import Document, Skipped, iter_documents
+from extractors.documents import Document, Skipped, find_files, read_path
 from extractors.records import DocumentRecords
 from graph.build import build_graph
 from graph.export import write_all
@@ -30,39 +33,187 @@ class BuildReport:
 
 def read_all(paths: list[str | os.PathLike], notes: list[Skipped] | None = None) -> tuple[list[Document], list[Skipped]]:
     """Documents sorted by id (so the input order never changes the output) and what was skipped."""
-    docs, skipped, seen = [], [], set()
-    for item in iter_documents(paths):
-        if isinstance(item, Skipped):
-            if item.lost:
-                skipped.append(item)
-            elif notes is not None:
-                notes.append(item)
-        elif item.id in seen:
-            # two files of one name in different folders: keep ids unique and stable
-            item.id = f"{item.id}@{Path(item.path).parent.name}"
-            docs.append(item)
-        else:
-            seen.add(item.id)
-            docs.append(item)
-    return sorted(docs, key=lambda d: d.id), skipped
+    docs, skipped = _scan(paths, notes)
+    return [d for d in docs if isinstance(d, Document)], skipped
+
+
+@dataclass
+class _Cached:
+    """A document whose records came from the cache: its text is not kept (or not even read)."""
+    id: str
+    path: str
+    records: DocumentRecords
+
+
+class _Ids:
+    """Document ids unique and stable: two files of one name in different folders get
+    `name@folder` for the second."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+
+    def final(self, ids: list[str], path: str) -> tuple[list[str], set[str]]:
+        """The ids `ids` of the file at `path` get, and the ids to mark as taken once they are used."""
+        out, taken = [], set()
+        for i in ids:
+            if i in self.seen or i in taken:
+                out.append(f"{i}@{Path(path).parent.name}")
+            else:
+                taken.add(i)
+                out.append(i)
+        return out, taken
+
+
+def _scan(paths: list[str | os.PathLike], notes: list[Skipped] | None, index=None, cache=None,
+          ner: str = "", version: str = "") -> tuple[list[Document | _Cached], list[Skipped]]:
+    """Read the inputs: documents sorted by id and what was skipped. With a `cache` (and its
+    stat `index`), a document whose records are cached is returned as `_Cached` (records,
+    no text), and a file the index knows unchanged is not read at all; the index is updated
+    in memory (the caller saves it)."""
+    from graph.cache import document_digest, entry_key
+
+    items: list[Document | _Cached] = []
+    skipped: list[Skipped] = []
+    ids = _Ids()
+
+    def remark(s: Skipped) -> None:
+        if s.lost:
+            skipped.append(s)
+        elif notes is not None:
+            notes.append(s)
+
+    def from_cache(final_ids: list[str], digests: list[str]) -> list[DocumentRecords] | None:
+        records = []
+        for i, digest in zip(final_ids, digests):
+            r = cache.get(entry_key(i, digest, ner, version))
+            if r is None:
+                return None
+            records.append(r)
+        return records
+
+    for f in find_files(paths):
+        if isinstance(f, Skipped):
+            remark(f)
+            continue
+        path = str(f)
+        known = index.lookup(f) if index is not None else None
+        if known is not None:
+            # unchanged since it was read: the documents it held, by id and content digest
+            known_docs, file_notes = known
+            final_ids, taken = ids.final([i for i, _ in known_docs], path)
+            records = from_cache(final_ids, [digest for _, digest in known_docs])
+            if records is not None:
+                for suffix, reason, lost in file_notes:
+                    remark(Skipped(path + suffix, reason, lost))
+                ids.seen |= taken
+                items.extend(_Cached(i, path, r) for i, r in zip(final_ids, records))
+                continue
+        before = read_ns = None
+        if index is not None:
+            try:
+                before, read_ns = os.stat(f), time.time_ns()
+            except OSError:
+                pass
+        result = read_path(f)
+        if isinstance(result, Skipped):
+            remark(result)
+            continue
+        docs, file_notes = result
+        for n in file_notes:
+            remark(n)
+        final_ids, taken = ids.final([d.id for d in docs], path)
+        ids.seen |= taken
+        if cache is None:
+            for d, i in zip(docs, final_ids):
+                d.id = i
+            items.extend(docs)
+            continue
+        digests = [document_digest(d) for d in docs]
+        if index is not None and before is not None and all(n.path.startswith(path) for n in file_notes):
+            index.record(f, before, read_ns, [(d.id, g) for d, g in zip(docs, digests)],
+                         [(n.path[len(path):], n.reason, n.lost) for n in file_notes])
+        for d, i, digest in zip(docs, final_ids, digests):
+            d.id = i
+            r = cache.get(entry_key(i, digest, ner, version))
+            items.append(d if r is None else _Cached(i, path, r))
+    if index is not None:
+        index.forget_unseen(paths)
+    return sorted(items, key=lambda d: d.id), skipped
+
+
+@contextmanager
+def _gc_paused():
+    """No cyclic garbage collection while millions of long-lived objects (records, graph)
+    are created: each full collection would walk all of them, for nothing (they hold no
+    cycles). Collection resumes afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@contextmanager
+def _gc_frozen():
+    """Objects that exist now (the records loaded from the cache) left out of the cyclic
+    collections that extraction's allocations trigger: each would walk them all. They are
+    handed back to the collector afterwards; nothing is frozen if the caller froze objects
+    itself (unfreezing would unfreeze theirs)."""
+    freeze = gc.isenabled() and gc.get_freeze_count() == 0
+    if freeze:
+        gc.freeze()
+    try:
+        yield
+    finally:
+        if freeze:
+            gc.unfreeze()
 
 
 def _where(doc: Document) -> str:
     return (doc.path or doc.id) + ("#" + doc.id.rpartition("#")[2] if "#" in doc.id else "")
 
 
-def _extract_here(docs: list[Document], ner: str, sink, progress: Progress | None, reraise: bool) -> None:
-    """One process, one pipeline: the default, and what the others must equal."""
+def _extract_here(docs: list[Document | None], ner: str, sink, progress: Progress | None, reraise: bool) -> None:
+    """One process, one pipeline: the default, and what the others must equal.
+    Each document leaves `docs` as it goes into the pipeline."""
     from extractors.pipeline import Extractor
     from graph.worker import as_result
 
+    def feed():
+        for i in range(len(docs)):
+            doc, docs[i] = docs[i], None
+            yield doc
+
     extractor = Extractor(ner=ner)
-    for i, outcome in enumerate(extractor.pipe(docs)):
+    for i, outcome in enumerate(extractor.pipe(feed())):
         if reraise and isinstance(outcome, Exception):
             raise outcome
         sink(i, as_result(outcome))
         if progress and ((i + 1) % 50 == 0 or i + 1 == len(docs)):
             progress(f"extracted {i + 1}/{len(docs)} documents")
+
+
+def _extract(pending: list[Document | None], ner: str, sink, progress: Progress | None, reraise: bool,
+             jobs: int | None, scheduler: str | None, workers: int | None) -> None:
+    """Extract `pending` where asked (here, local processes or Dask); `sink(j, result)` gets
+    the result of `pending[j]`. The list (the caller's own) is emptied as documents are
+    done, so that no text stays alive after its extraction."""
+    if not pending:
+        return
+    if scheduler is not None or workers is not None:
+        from graph.distributed import extract_dask
+
+        extract_dask(pending, ner, sink, scheduler=scheduler, workers=workers, progress=progress, release=True)
+        return
+    from graph.parallel import extract_parallel, resolve_jobs
+
+    n = resolve_jobs(jobs, len(pending))
+    if n > 1 and len(pending) > 1:
+        extract_parallel(pending, ner, n, sink, progress=progress, release=True)
+    else:
+        _extract_here(pending, ner, sink, progress, reraise=reraise)
 
 
 def extract_all(docs: list[Document], ner: str = "lac", progress: Progress | None = None,
@@ -83,7 +234,8 @@ def extract_all(docs: list[Document], ner: str = "lac", progress: Progress | Non
 
         cache, version = RecordCache(cache_dir), pipeline_version()
         keys = [document_key(d, ner, version) for d in docs]
-        results = [cache.get(k) for k in keys]
+        with _gc_paused():
+            results = [cache.get(k) for k in keys]
     todo = [i for i, r in enumerate(results) if r is None]
     if progress and cache is not None:
         progress(f"cache: {len(docs) - len(todo)} of {len(docs)} documents reused, {len(todo)} to extract")
@@ -94,20 +246,7 @@ def extract_all(docs: list[Document], ner: str = "lac", progress: Progress | Non
         if cache is not None and not isinstance(result, Failure):
             cache.put(keys[i], result)
 
-    pending = [docs[i] for i in todo]
-    if pending:
-        if scheduler is not None or workers is not None:
-            from graph.distributed import extract_dask
-
-            extract_dask(pending, ner, sink, scheduler=scheduler, workers=workers, progress=progress)
-        else:
-            from graph.parallel import extract_parallel, resolve_jobs
-
-            n = resolve_jobs(jobs, len(pending))
-            if n > 1 and len(pending) > 1:
-                extract_parallel(pending, ner, n, sink, progress=progress)
-            else:
-                _extract_here(pending, ner, sink, progress, reraise=failed is None)
+    _extract([docs[i] for i in todo], ner, sink, progress, failed is None, jobs, scheduler, workers)
     if cache is not None and not cache.writable and progress:
         progress(f"cache folder {cache.root} is not writable: results were not cached")
     out = []
@@ -127,26 +266,65 @@ def run_build(paths: list[str | os.PathLike], out_dir: str | os.PathLike, ner: s
               scheduler: str | None = None, workers: int | None = None) -> BuildReport:
     """Read, extract, build and write. With `strict`, any skipped input means nothing is written.
     The extraction cache lives in `cache_dir` (default `<out_dir>/.forumgraph-cache`) unless
-    `cache` is False; `jobs`, `scheduler` and `workers` choose where extraction runs."""
-    report = BuildReport()
-    docs, report.skipped = read_all(paths, report.notes)
-    if progress:
-        progress(f"read {len(docs)} documents ({len(report.skipped)} skipped)")
-    if strict and report.skipped:
-        report.documents = len(docs)
-        return report
-    if cache:
-        from graph.cache import CACHE_DIRNAME
+    `cache` is False; `jobs`, `scheduler` and `workers` choose where extraction runs.
 
-        cache_dir = cache_dir if cache_dir is not None else Path(out_dir) / CACHE_DIRNAME
-    records = extract_all(docs, ner=ner, progress=progress, failed=report.skipped, jobs=jobs,
-                          cache_dir=cache_dir if cache else None, scheduler=scheduler, workers=workers)
+    With the cache, a file unchanged since the last build (see `graph.cache.StatIndex`) is
+    not read again, and only the records of documents are kept, not their text: a document
+    to extract is dropped as soon as its records arrive."""
+    from graph.worker import Failure
+
+    report = BuildReport()
+    store = index = version = None
+    if cache:
+        from graph.cache import CACHE_DIRNAME, RecordCache, document_key, pipeline_version
+
+        store = RecordCache(cache_dir if cache_dir is not None else Path(out_dir) / CACHE_DIRNAME)
+        index, version = store.index(), pipeline_version()
+    with _gc_paused():
+        items, report.skipped = _scan(paths, report.notes, index, store, ner, version or "")
+    if progress:
+        progress(f"read {len(items)} documents ({len(report.skipped)} skipped)")
+    if strict and report.skipped:
+        report.documents = len(items)
+        return report
+    pending = [d for d in items if isinstance(d, Document)]
+    position = [i for i, d in enumerate(items) if isinstance(d, Document)]
+    names = [_where(d) for d in pending]
+    keys = [document_key(d, ner, version) for d in pending] if store is not None else []
+    results: list = [d.records if isinstance(d, _Cached) else None for d in items]
+    del items
+    if progress and store is not None:
+        progress(f"cache: {len(results) - len(pending)} of {len(results)} documents reused, "
+                 f"{len(pending)} to extract")
+
+    def sink(j: int, result) -> None:
+        results[position[j]] = result
+        if store is not None and not isinstance(result, Failure):
+            store.put(keys[j], result)
+
+    with _gc_frozen():
+        _extract(pending, ner, sink, progress, False, jobs, scheduler, workers)
+    del pending
+    if store is not None and not store.writable and progress:
+        progress(f"cache folder {store.root} is not writable: results were not cached")
+    names = dict(zip(position, names))
+    records = []
+    for i, r in enumerate(results):
+        if isinstance(r, Failure):
+            report.skipped.append(Skipped(names[i], f"extraction failed: {r.error}"))
+        elif r is not None:
+            records.append(r)
+    del results
     report.documents = len(records)
     if strict and report.skipped:
         return report
     if not records:
         return report   # nothing read: keep whatever a previous build wrote
-    g = build_graph(records)
+    if index is not None:
+        index.save()
+    with _gc_paused():
+        g = build_graph(records)
+    del records
     report.nodes, report.edges = g.number_of_nodes(), g.number_of_edges()
     report.written = write_all(g, out_dir, progress=(lambda name: progress(f"wrote {name}")) if progress else None)
     return report

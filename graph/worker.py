@@ -43,10 +43,13 @@ def init_worker(ner: str) -> None:
 
 
 def as_result(outcome: DocumentRecords | Exception) -> Result:
-    """`Extractor.pipe`'s outcome for one document as a picklable result."""
+    """`Extractor.pipe`'s outcome for one document as a picklable result; records are
+    compacted (each string once: smaller to send back, and to keep for the whole build)."""
+    from graph.cache import compact
+
     if isinstance(outcome, Exception):
         return Failure(f"{type(outcome).__name__}: {outcome}")
-    return outcome
+    return compact(outcome)
 
 
 def extract_batch(docs: list[Document], ner: str) -> list[Result]:
