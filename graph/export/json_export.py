@@ -195,12 +195,80 @@ _RAW = IndentedJSON(1, raw_keys=True)
 _CLEANED = IndentedJSON(1)
 
 
-def _records_bytes(make, items: list, level: int) -> bytes:
+# ---------------------------------------------------------------- edges, fast
+
+def _evidence_text(ev: list) -> str | None:
+    """An evidence list ({doc, end, sentence, start} of str/int) as a value at level 3, or None."""
+    parts = []
+    for x in ev:
+        if type(x) is dict and len(x) == 4:
+            try:
+                doc, end, sentence, start = x["doc"], x["end"], x["sentence"], x["start"]
+            except KeyError:
+                return None
+            if type(doc) is str and type(sentence) is str and type(end) is int and type(start) is int:
+                parts.append(f'{{\n     "doc": {encode_basestring(doc)},\n     "end": {end},\n'
+                             f'     "sentence": {encode_basestring(sentence)},\n     "start": {start}\n    }}')
+                continue
+        return None
+    return "[\n    " + ",\n    ".join(parts) + "\n   ]"
+
+
+class _EdgeShapes:
+    """The text of an edge record at level 2, by the shape of its data (attribute names in
+    insertion order): a str.format template of the sorted keys, and which value goes where.
+    The same text as `_RAW.encode(_edge_record(u, v, k, d, clean=_raw), 2)`, without building
+    the record or going through the generic encoder for every value."""
+
+    def __init__(self):
+        self._shapes: dict[tuple, tuple | None] = {}
+
+    def _shape(self, d: dict) -> tuple | None:
+        names = tuple(d)
+        got = self._shapes.get(names, False)
+        if got is False:
+            got = None
+            if _STR.issuperset(map(type, names)) and not ({"source", "target", "key"} & set(names)):
+                keys = sorted((*names, "source", "target", "key"))
+                slot = {k: i for i, k in enumerate(keys)}
+                template = "{{\n" + ",\n".join("   " + _braces(encode_basestring(k)) + ": {}" for k in keys) + "\n  }}"
+                got = (len(keys), slot["source"], slot["target"], slot["key"], [slot[n] for n in names], template.format)
+            self._shapes[names] = got
+        return got
+
+    def text(self, u, v, k, d: dict) -> str:
+        shape = self._shape(d) if (type(u) is str and type(v) is str and type(k) is str) else None
+        if shape is None:
+            return _RAW.encode(_edge_record(u, v, k, d, clean=_raw), 2)
+        n, su, sv, sk, slots, fmt = shape
+        vals = [""] * n
+        vals[su], vals[sv], vals[sk] = encode_basestring(u), encode_basestring(v), encode_basestring(k)
+        for slot, x in zip(slots, d.values()):
+            t = type(x)
+            if t is str:
+                vals[slot] = encode_basestring(x)
+            elif t is list and x and _STR.issuperset(map(type, x)):
+                vals[slot] = "[\n    " + ",\n    ".join(map(encode_basestring, x)) + "\n   ]"
+            else:
+                text = _evidence_text(x) if t is list and x and type(x[0]) is dict else None
+                vals[slot] = text if text is not None else _RAW.encode(x, 3)
+        return fmt(*vals)
+
+
+def _braces(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def _records_bytes(make, items: list, level: int, fast=None) -> bytes:
     """The items' texts joined as list items at `level`, UTF-8. Records are encoded as they are
-    and cleaned (`_clean`) only when the text shows a value that cleaning would change."""
+    (by `fast(*item)` if given) and cleaned (`_clean`) only when the text shows a value that
+    cleaning would change."""
     sep = ",\n" + " " * level
     try:
-        text = sep.join([_RAW.encode(make(*it, clean=_raw), level) for it in items])
+        if fast is not None:
+            text = sep.join([fast(*it) for it in items])
+        else:
+            text = sep.join([_RAW.encode(make(*it, clean=_raw), level) for it in items])
         if not _needs_clean(text):
             return text.encode("utf-8")   # a lone surrogate raises here
     except (_Unclean, UnicodeEncodeError):
@@ -212,7 +280,7 @@ def _raw(value):
     return value
 
 
-def _write_list(fh: IO[bytes], make, items: Iterable, level: int) -> None:
+def _write_list(fh: IO[bytes], make, items: Iterable, level: int, fast=None) -> None:
     """A list of records (`make(*item)`) at `level`, streamed in chunks."""
     it = iter(items)
     first = True
@@ -222,7 +290,7 @@ def _write_list(fh: IO[bytes], make, items: Iterable, level: int) -> None:
         chunk = list(islice(it, CHUNK))
         if not chunk:
             break
-        fh.write((("[\n" + pad) if first else (",\n" + pad)).encode("utf-8") + _records_bytes(make, chunk, level))
+        fh.write((("[\n" + pad) if first else (",\n" + pad)).encode("utf-8") + _records_bytes(make, chunk, level, fast))
         first = False
     fh.write(b"[]" if first else ("\n" + outer + "]").encode("utf-8"))
 
@@ -240,7 +308,7 @@ def write_json_to(g: nx.MultiDiGraph, fh: IO[bytes], fg: FlatGraph | None = None
     fg = fg or prepared(g)
     # top-level keys in sorted order: directed, edges, graph, multigraph, nodes
     fh.write(b'{\n "directed": true,\n "edges": ')
-    _write_list(fh, _edge_record, fg.sorted_edges(), 2)
+    _write_list(fh, _edge_record, fg.sorted_edges(), 2, fast=_EdgeShapes().text)
     graph = _CLEANED.encode(_clean(dict(g.graph)), 1)
     fh.write(f',\n "graph": {graph},\n "multigraph": true,\n "nodes": '.encode("utf-8"))
     _write_list(fh, lambda n, clean=_clean: _node_record(g, n, clean), ((n,) for n in _sorted_nodes(g)), 2)
