@@ -28,6 +28,7 @@ try:   # the C encoder json.dumps uses; called directly it skips building an enc
 except ImportError:  # pragma: no cover - CPython always has it
     _c_make_encoder = None
 
+_STRS = frozenset((str,))
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
 LIST_SEP = "|"
 CHUNK = 2048   # records flattened (and written) at a time: bounded memory, few write calls
@@ -115,19 +116,34 @@ def flat_type(value) -> type:
     return str
 
 
-def _clean_chunk(records: list, attrs_at: int) -> None:
+SPECIAL = '&<>"\r\n\t,'
+
+
+class Chunk(list):
+    """Flattened records, and which of the characters that formats escape or quote
+    (`SPECIAL`) occur in their string values: a format skips escaping a chunk without any.
+    `all_str`: every attribute value is a string."""
+    special: frozenset = frozenset(SPECIAL)
+    all_str: bool = False
+
+
+def _clean_chunk(records: Chunk, attrs_at: int) -> None:
     """Apply `xml_safe` to the string attributes of `records` (tuples whose item `attrs_at` is the
     attribute dict), in place, if any of them holds an XML-illegal character. One search over
-    the joined chunk decides; the chunk is cleaned value by value only when it finds one."""
-    blob = "".join([v for r in records for v in r[attrs_at].values() if type(v) is str])
+    the joined chunk decides; the chunk is cleaned value by value only when it finds one.
+    Sets `records.special`."""
+    values = [v for r in records for v in r[attrs_at].values()]
+    records.all_str = _STRS.issuperset(map(type, values))
+    blob = "".join(values if records.all_str else [v for v in values if type(v) is str])
     # isprintable() is the quicker scan and is true of no text with an illegal character
-    if blob.isprintable() or not _XML_ILLEGAL.search(blob):
-        return
-    for r in records:
-        d = r[attrs_at]
-        for k, v in d.items():
-            if type(v) is str:
-                d[k] = xml_safe(v)
+    if not (blob.isprintable() or not _XML_ILLEGAL.search(blob)):
+        for r in records:
+            d = r[attrs_at]
+            for k, v in d.items():
+                if type(v) is str:
+                    d[k] = xml_safe(v)
+        blob = xml_safe(blob)
+    records.special = frozenset(c for c in SPECIAL if c in blob)
 
 
 class FlatGraph:
@@ -171,10 +187,10 @@ class FlatGraph:
             merged.update({k: _flat_raw(d[k]) for k in sorted(d)})
         return merged
 
-    def node_chunks(self, size: int = CHUNK) -> Iterator[list[tuple[str, dict]]]:
+    def node_chunks(self, size: int = CHUNK) -> Iterator[Chunk]:
         sids = iter(self.groups)
         while True:
-            chunk = [(s, self.node_attrs(s)) for s in islice(sids, size)]
+            chunk = Chunk((s, self.node_attrs(s)) for s in islice(sids, size))
             if not chunk:
                 return
             _clean_chunk(chunk, 1)
@@ -232,12 +248,12 @@ class FlatGraph:
         for i in self._flat_order():
             yield i, edges[i]
 
-    def edge_chunks(self, size: int = CHUNK) -> Iterator[list[tuple[str, str, str, dict]]]:
+    def edge_chunks(self, size: int = CHUNK) -> Iterator[Chunk]:
         sid = self.sid
         raw = self._raw_edges()
         while True:
-            chunk = [(sid[u], sid[v], f"e{i}", {a: (d[a] if type(d[a]) is str else _flat_raw(d[a])) for a in sorted(d)})
-                     for i, (u, v, _k, d) in islice(raw, size)]
+            chunk = Chunk((sid[u], sid[v], f"e{i}", {a: (d[a] if type(d[a]) is str else _flat_raw(d[a])) for a in sorted(d)})
+                          for i, (u, v, _k, d) in islice(raw, size))
             if not chunk:
                 return
             _clean_chunk(chunk, 3)

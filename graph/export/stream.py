@@ -24,7 +24,7 @@ import networkx as nx
 from graph.export.atomic import atomic_open, write_bytes
 from graph.export.flatten import FlatGraph, discover, flat_graph, prepared
 from graph.export.style import kind_style, node_size, rgb
-from graph.export.xmltext import _STRS, GraphMLText, NX_VERSION, _braces, check_name, et_attr, et_text, et_value, gexf_type
+from graph.export.xmltext import _ET_ATTR_SPECIAL, _STRS, GraphMLText, NX_VERSION, _braces, check_name, et_attr, et_text, et_value, gexf_type
 
 LINE_SEPARATORS = (("\u2028", "&#8232;"), ("\u2029", "&#8233;"))
 
@@ -202,6 +202,10 @@ class GEXFFormat(_Format):
         efor = self.edge_for
         shapes = self.shapes
         strs = _STRS
+        special = getattr(chunk, "special", _ET_ATTR_SPECIAL)
+        # a chunk whose values hold no & < > CR LF TAB needs at most its quotes replaced
+        quotes_only = not (_ET_ATTR_SPECIAL & special)
+        quotes = '"' in special
         for u, v, key, attrs in chunk:
             iu = ids.get(u)
             if iu is None:
@@ -218,8 +222,12 @@ class GEXFFormat(_Format):
                     fmt = shapes[shape] = self._edge_format(shape)
                 if "label" in attrs or "id" in attrs:
                     out.append(fmt(iu, iv, key, label, *[et_attr(x) for k, x in attrs.items() if k != "label" and k != "id"], key))
-                else:
+                elif not quotes_only:
                     out.append(fmt(iu, iv, key, label, *map(et_attr, attrs.values()), key))
+                elif quotes:
+                    out.append(fmt(iu, iv, key, label, *[x.replace('"', "&quot;") for x in attrs.values()], key))
+                else:
+                    out.append(fmt(iu, iv, key, label, *attrs.values(), key))
                 continue
             out.append(f'      <edge source="{iu}" target="{iv}" id="{key}" label="{label}">\n'
                        "        <attvalues>\n")
@@ -318,6 +326,18 @@ class EdgesCSVFormat(_CSVFormat):
     def edges(self, chunk: list) -> str:
         q = _csv_field
         rows = []
+        if getattr(chunk, "all_str", False) and _QUOTE_IF == (",", '"', "\n"):
+            # one check of the row's other fields together: if it has exactly its eight commas
+            # and no quote or line feed, none of them needs quoting; only the evidence might
+            for u, v, k, d in chunk:
+                g = d.get
+                rest = f"{u},{v},Directed,{k},{g('relation', '')},1,{g('title', '')},{g('participation', '')},{g('docs', '')}"
+                if rest.count(",") == 8 and '"' not in rest and "\n" not in rest:
+                    rows.append(f"{rest},{q(g('evidence', ''))}\n")
+                else:
+                    rows.append(f"{q(u)},{q(v)},Directed,{q(k)},{q(g('relation', ''))},1,{q(g('title', ''))},"
+                                f"{q(g('participation', ''))},{q(g('docs', ''))},{q(g('evidence', ''))}\n")
+            return "".join(rows)
         for u, v, k, d in chunk:
             g = d.get
             rows.append(f"{q(u)},{q(v)},Directed,{q(k)},{q(g('relation', ''))},1,{q(g('title', ''))},"

@@ -175,7 +175,9 @@ class GraphMLText:
 
     def edges(self, records, ids: dict[str, str], plain_keys: bool = False) -> str:
         """`records`: (source, target, key, attributes); the key is written as the id of a
-        multigraph's edge (`plain_keys`: keys need no escaping, like e0, e1…)."""
+        multigraph's edge (`plain_keys`: keys need no escaping, like e0, e1…). Records with a
+        `special` set (flatten.Chunk) without & < > or CR have no value to escape."""
+        escape = lxml_text if _LXML_TEXT_SPECIAL & getattr(records, "special", _LXML_TEXT_SPECIAL) else None
         out = []
         data = self._data
         multi = self.multigraph
@@ -196,8 +198,8 @@ class GraphMLText:
                 fmt = shapes.get(shape)
                 if fmt is None:
                     fmt = shapes[shape] = self._edge_format(shape)
-                out.append(fmt(iu, iv, key, *map(lxml_text, attrs.values())) if multi else
-                           fmt(iu, iv, *map(lxml_text, attrs.values())))
+                values = attrs.values() if escape is None else map(escape, attrs.values())
+                out.append(fmt(iu, iv, key, *values) if multi else fmt(iu, iv, *values))
                 continue
             tag = f'<edge source="{iu}" target="{iv}" id="{key}"' if multi else f'<edge source="{iu}" target="{iv}"'
             if not attrs:
@@ -223,6 +225,8 @@ class GraphMLText:
 
 
 _STRS = frozenset((str,))
+_LXML_TEXT_SPECIAL = frozenset("&<>\r")
+_ET_ATTR_SPECIAL = frozenset("&<>\r\n\t")   # and '"', replaced on its own
 
 
 def _braces(text: str) -> str:
