@@ -13,11 +13,12 @@ calls `progress` for every finished file, raises the first failure with the
 child's traceback as a note, and raises too if a writer process died (a killed
 writer leaves the previous file in place; its temporary file is removed by the
 next build). A writer process dies with its parent (PR_SET_PDEATHSIG), so a
-killed build leaves no process writing behind it.
+killed build leaves no process writing behind it. (`write_all` pauses the
+cyclic garbage collector, so that no collection in either process writes to
+every object of the shared graph.)
 """
 from __future__ import annotations
 
-import gc
 import os
 import pickle
 import struct
@@ -124,7 +125,6 @@ class _Pool:
         os.close(queue_w)
         result_r, result_w = os.pipe()
         parent = os.getpid()
-        gc.freeze()   # the collector would otherwise write to every object of the shared graph
         children = []
         for _ in range(self.jobs - 1):
             try:
@@ -156,7 +156,6 @@ class _Pool:
         finally:
             os.close(queue_r)
             statuses = self._reap(children, results)
-            gc.unfreeze()
         if own_error is not None:
             if self.failure is not None:
                 own_error.add_note(f"a writer process failed too: {self.failure[1]}")
