@@ -97,7 +97,7 @@ def _pair_rows(g: nx.MultiDiGraph) -> Iterable[tuple]:
 
 def _name_rows(g: nx.MultiDiGraph) -> Iterable[tuple[str, str, str, int]]:
     """(folded name, node, kind, 1 if it is the label): what `query.find_node` compares a typed name with."""
-    for n, kind in g.nodes(data="kind"):
+    for n, kind in sorted(g.nodes(data="kind"), key=lambda nk: str(nk[0])):
         own = fold_name(q.label(g, n))
         for key in q.name_keys(g, n):
             yield key, str(n), str(kind or ""), int(key == own)
@@ -120,12 +120,13 @@ def write_query_index(g: nx.MultiDiGraph, path: str | os.PathLike) -> None:
         con.executemany("INSERT INTO nodes VALUES (?, ?, ?, ?, ?, ?, ?)",
                         ((str(n), str(d.get("kind") or ""), str(d.get("label") or n), q.neighbour_count(g, n),
                           events.get(n, 0), _json(d, SKIPPED), json.dumps(list(d.get("docs") or []), ensure_ascii=False))
-                         for n, d in g.nodes(data=True)))
+                         for n, d in sorted(g.nodes(data=True), key=lambda nd: str(nd[0]))))
         con.executemany("INSERT INTO names VALUES (?, ?, ?, ?)", _name_rows(g))
         con.executemany("INSERT INTO pairs VALUES (?, ?, ?, ?, ?, ?)", _pair_rows(g))
         con.executemany("INSERT INTO edges (u, v, key, relation, attrs) VALUES (?, ?, ?, ?, ?)",
                         ((str(u), str(v), str(k), str(d.get("relation") or ""), _json(d, SKIPPED))
-                         for u, v, k, d in g.edges(keys=True, data=True)))
+                         for u, v, k, d in sorted(g.edges(keys=True, data=True),
+                                                  key=lambda e: (str(e[0]), str(e[1]), str(e[2])))))
         con.executescript(_INDEXES)
         con.commit()
     finally:
@@ -233,8 +234,8 @@ class QueryIndex:
         return out
 
     def _graph(self, edges: Iterable[tuple], focus: str) -> nx.MultiDiGraph:
-        """The nodes touched by `edges` (and `focus`, with its documents) and the edges, in the
-        order of the whole graph, so that results list things in the same order."""
+        """The nodes touched by `edges` (and `focus`, with its documents) and the edges, in a
+        fixed order (by ends and key), like the index itself."""
         rows = sorted(set(edges))
         ids = {u for _, u, _, _, _ in rows} | {v for _, _, v, _, _ in rows} | {focus}
         g = nx.MultiDiGraph()

@@ -27,6 +27,7 @@ from graph.export.html import write_html
 from graph.export.json_export import write_json
 from graph.export.stream import write_flat
 from graph.export.workers import Task, run_tasks
+from graph.query_index import write_query_index
 
 Writer = Callable[[nx.MultiDiGraph, "str | os.PathLike"], None]
 
@@ -39,6 +40,7 @@ WRITERS: dict[str, Writer] = {
     "edges.csv": write_edges_csv,
     "coattendance.graphml": write_coattendance,
     "graph.html": write_html,
+    "graph.db": write_query_index,       # the query index (graph/query_index.py)
 }
 
 # writers that are one format of the shared pass (`stream.FORMATS`), by the name of that format
