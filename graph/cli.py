@@ -9,8 +9,6 @@ from pathlib import Path
 
 import click
 
-from graph.runner import BuildReport, run_build
-
 EXIT_SKIPPED = 3      # the graph was built, but some input files (or records) were skipped
 EXIT_FAILED = 4       # nothing usable was read, or --strict and something was skipped: nothing written
 
@@ -44,6 +42,9 @@ def build(paths: tuple[Path, ...], out_dir: Path, ner: str, strict: bool, quiet:
     def progress(msg: str) -> None:
         if not quiet:
             click.echo(msg, err=True)
+
+    # imported here: `forumgraph query` should not pay for the build's imports (numpy, spaCy, exporters)
+    from graph.runner import BuildReport, run_build
 
     try:
         if scheduler is not None and workers is not None:
