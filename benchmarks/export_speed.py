@@ -5,9 +5,10 @@
 
 Every measurement runs in a fresh Python process that loads the graph (not timed) and then
 writes into a temporary folder: wall and CPU seconds (CPU of the process and of any writer
-process it forks), resident memory once the graph is loaded and its peak while writing
-(VmRSS, then VmHWM after resetting it through /proc/self/clear_refs; for forked writers the
-largest child's peak, `ru_maxrss`, is reported too). The best of `--runs` is printed per writer (the
+process it forks), and memory: the process's PSS once the graph is loaded and the peak, while
+writing, of the PSS summed over it and its writer processes (sampled every 20 ms from
+/proc/PID/smaps_rollup; PSS splits pages shared after a fork between the processes, so the sum
+is the memory the writing really occupies, where RSS would count shared pages twice). The best of `--runs` is printed per writer (the
 machine is shared; the minimum is the least disturbed run). With `--compare DIR` the files
 written by `write_all` are compared byte for byte with those in DIR.
 """
@@ -15,8 +16,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -28,20 +33,12 @@ import json, os, resource, sys, tempfile, time
 from pathlib import Path
 from graph.load import load_graph
 from graph.export import WRITERS, write_all
-graph, what, keep = sys.argv[1], sys.argv[2], sys.argv[3]
+graph, what, keep, marker = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 g = load_graph(graph)
 import gc
 gc.collect()
-def status(field):
-    for line in open("/proc/self/status"):
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-before = status("VmRSS")
-try:   # reset the peak (VmHWM) so that it measures the writing, not the loading
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")
-except OSError:
-    pass
+Path(marker).write_text("writing")   # the sampler measures from here
+time.sleep(0.1)
 out = Path(keep) if keep != "-" else Path(tempfile.mkdtemp(prefix="export_speed_"))
 def cpu():
     s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -52,10 +49,8 @@ if what == "all":
 else:
     WRITERS[what](g, out / what)
 wall, used = time.perf_counter() - t0, cpu() - c0
+Path(marker).unlink()
 print(json.dumps({"wall_s": round(wall, 3), "cpu_s": round(used, 3),
-                  "rss_before_mib": before // 1024,
-                  "rss_peak_mib": status("VmHWM") // 1024,
-                  "child_rss_peak_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024,
                   "bytes": sum(f.stat().st_size for f in out.iterdir() if f.is_file())}))
 if keep == "-":
     import shutil
@@ -63,12 +58,55 @@ if keep == "-":
 """
 
 
+def _pss_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _family(pid: int) -> list[int]:
+    """pid and its descendants."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
 def measure(graph: Path, what: str, keep: str = "-") -> dict:
-    p = subprocess.run([sys.executable, "-c", CHILD, str(graph), what, keep], capture_output=True, text=True,
-                       cwd=ROOT)
-    if p.returncode:
-        raise SystemExit(f"{what}: {p.stderr.strip()}")
-    return json.loads(p.stdout.strip().splitlines()[-1])
+    marker = Path(tempfile.mkdtemp(prefix="export_speed_marker_")) / "writing"
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(graph), what, keep, str(marker)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    loaded = peak = 0
+    while proc.poll() is None:
+        if marker.exists():
+            total = sum(_pss_kib(p) for p in _family(proc.pid))
+            if not loaded:
+                loaded = _pss_kib(proc.pid)
+            peak = max(peak, total)
+        time.sleep(0.02)
+    out, err = proc.communicate()
+    shutil.rmtree(marker.parent, ignore_errors=True)
+    if proc.returncode:
+        raise SystemExit(f"{what}: {err.strip()}")
+    r = json.loads(out.strip().splitlines()[-1])
+    r["pss_loaded_mib"], r["pss_peak_mib"] = loaded // 1024, peak // 1024
+    return r
 
 
 def main() -> None:
@@ -90,14 +128,12 @@ def main() -> None:
         best = min(runs, key=lambda r: r["wall_s"])
         rows.append((name, best, min(r["cpu_s"] for r in runs)))
         print(f"{name:22s} wall {best['wall_s']:7.2f} s   cpu {rows[-1][2]:7.2f} s   "
-              f"rss {best['rss_before_mib']} -> {best['rss_peak_mib']} MiB", flush=True)
+              f"memory {best['pss_loaded_mib']} -> {best['pss_peak_mib']} MiB", flush=True)
     if names:
         print(f"{'sum of writers alone':22s} wall {sum(r[1]['wall_s'] for r in rows):7.2f} s   "
               f"cpu {sum(r[2] for r in rows):7.2f} s")
     if a.only:
         return
-    import tempfile
-
     runs = []
     for i in range(a.runs):
         keep = tempfile.mkdtemp(prefix="export_all_")
@@ -106,15 +142,16 @@ def main() -> None:
         runs.append(r)
     best = min(runs, key=lambda r: r["wall_s"])
     print(f"{'write_all':22s} wall {best['wall_s']:7.2f} s   cpu {min(r['cpu_s'] for r in runs):7.2f} s   "
-          f"rss {best['rss_before_mib']} -> {best['rss_peak_mib']} MiB (largest writer child "
-          f"{best['child_rss_peak_mib']} MiB)   {best['bytes'] / 2**20:.0f} MiB written", flush=True)
+          f"memory {best['pss_loaded_mib']} -> {best['pss_peak_mib']} MiB   {best['bytes'] / 2**20:.0f} MiB written "
+          f"(FORUMGRAPH_EXPORT_JOBS={os.environ.get('FORUMGRAPH_EXPORT_JOBS', 'default')})", flush=True)
     if a.compare:
         ref = Path(a.compare)
         for name in WRITERS:
+            if not (ref / name).exists():
+                print(f"  {name:22s} (not in {ref})")
+                continue
             same = (Path(best["dir"]) / name).read_bytes() == (ref / name).read_bytes()
             print(f"  {name:22s} {'identical' if same else 'DIFFERENT'} to {ref / name}")
-    import shutil
-
     for r in runs:
         shutil.rmtree(r["dir"], ignore_errors=True)
 

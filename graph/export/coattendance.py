@@ -109,7 +109,9 @@ class _Attendance:
         after a who share an event: graph.query.coattend with min_shared=1 (a pair whose shared
         events all imply each other is dropped)."""
         attendees = self.attendees
-        lineage_of = self.lineage if self.any_lineage else None
+        lineage_of = self.lineage
+        # only a pair sharing an event that is part of another can share an implied event
+        nested = frozenset(e for e in attendees if lineage_of(e))
         for a in self.persons:
             shared: defaultdict = defaultdict(list)
             for e in sorted(self.events[a]):   # so each pair's list comes out sorted
@@ -119,7 +121,7 @@ class _Attendance:
             row = []
             for b in sorted(shared):
                 evs = shared[b]
-                if lineage_of is not None:
+                if nested and not nested.isdisjoint(evs):
                     implied = {x for e in evs for x in lineage_of(e)}
                     evs = [e for e in evs if e not in implied]
                     if not evs:
