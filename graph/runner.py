@@ -141,34 +141,36 @@ def _scan(paths: list[str | os.PathLike], notes: list[Skipped] | None, index=Non
     return sorted(items, key=lambda d: d.id), skipped
 
 
-@contextmanager
-def _gc_paused():
-    """No cyclic garbage collection while millions of long-lived objects (records, graph)
-    are created: each full collection would walk all of them, for nothing (they hold no
-    cycles). Collection resumes afterwards."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
+class _Collector:
+    """Python's cyclic garbage collector kept off the mass of long-lived objects a build
+    creates (records, the graph: millions, and no cycles among them). While they are created
+    it is paused; then they are frozen (moved out of its sight without being walked: merely
+    re-enabling it would walk them all at the next collections, and again at every full one).
+    `release` hands them back at the end. Nothing is frozen if the caller froze objects
+    itself (releasing would unfreeze theirs) or keeps the collector off."""
+
+    def __init__(self) -> None:
+        self.freezes = gc.isenabled() and gc.get_freeze_count() == 0
+        self.frozen = False
+
+    @contextmanager
+    def quiet(self):
+        if not gc.isenabled():
+            yield
+            return
+        gc.disable()
+        try:
+            yield
+        finally:
+            if self.freezes:
+                gc.freeze()
+                self.frozen = True
             gc.enable()
 
-
-@contextmanager
-def _gc_frozen():
-    """Objects that exist now (the records loaded from the cache) left out of the cyclic
-    collections that extraction's allocations trigger: each would walk them all. They are
-    handed back to the collector afterwards; nothing is frozen if the caller froze objects
-    itself (unfreezing would unfreeze theirs)."""
-    freeze = gc.isenabled() and gc.get_freeze_count() == 0
-    if freeze:
-        gc.freeze()
-    try:
-        yield
-    finally:
-        if freeze:
+    def release(self) -> None:
+        if self.frozen:
             gc.unfreeze()
+            self.frozen = False
 
 
 def _where(doc: Document) -> str:
@@ -234,8 +236,10 @@ def extract_all(docs: list[Document], ner: str = "lac", progress: Progress | Non
 
         cache, version = RecordCache(cache_dir), pipeline_version()
         keys = [document_key(d, ner, version) for d in docs]
-        with _gc_paused():
+        collector = _Collector()
+        with collector.quiet():
             results = [cache.get(k) for k in keys]
+        collector.release()
     todo = [i for i, r in enumerate(results) if r is None]
     if progress and cache is not None:
         progress(f"cache: {len(docs) - len(todo)} of {len(docs)} documents reused, {len(todo)} to extract")
@@ -271,16 +275,26 @@ def run_build(paths: list[str | os.PathLike], out_dir: str | os.PathLike, ner: s
     With the cache, a file unchanged since the last build (see `graph.cache.StatIndex`) is
     not read again, and only the records of documents are kept, not their text: a document
     to extract is dropped as soon as its records arrive."""
+    collector = _Collector()
+    try:
+        return _run_build(paths, out_dir, ner, strict, progress, jobs, cache, cache_dir, scheduler, workers,
+                          collector)
+    finally:
+        collector.release()
+
+
+def _run_build(paths, out_dir, ner, strict, progress, jobs, cache, cache_dir, scheduler, workers,
+               collector: _Collector) -> BuildReport:
     from graph.worker import Failure
 
     report = BuildReport()
     store = index = version = None
-    if cache:
-        from graph.cache import CACHE_DIRNAME, RecordCache, document_key, pipeline_version
+    with collector.quiet():
+        if cache:
+            from graph.cache import CACHE_DIRNAME, RecordCache, document_key, pipeline_version
 
-        store = RecordCache(cache_dir if cache_dir is not None else Path(out_dir) / CACHE_DIRNAME)
-        index, version = store.index(), pipeline_version()
-    with _gc_paused():
+            store = RecordCache(cache_dir if cache_dir is not None else Path(out_dir) / CACHE_DIRNAME)
+            index, version = store.index(), pipeline_version()
         items, report.skipped = _scan(paths, report.notes, index, store, ner, version or "")
     if progress:
         progress(f"read {len(items)} documents ({len(report.skipped)} skipped)")
@@ -302,8 +316,7 @@ def run_build(paths: list[str | os.PathLike], out_dir: str | os.PathLike, ner: s
         if store is not None and not isinstance(result, Failure):
             store.put(keys[j], result)
 
-    with _gc_frozen():
-        _extract(pending, ner, sink, progress, False, jobs, scheduler, workers)
+    _extract(pending, ner, sink, progress, False, jobs, scheduler, workers)
     del pending
     if store is not None and not store.writable and progress:
         progress(f"cache folder {store.root} is not writable: results were not cached")
@@ -322,7 +335,7 @@ def run_build(paths: list[str | os.PathLike], out_dir: str | os.PathLike, ner: s
         return report   # nothing read: keep whatever a previous build wrote
     if index is not None:
         index.save()
-    with _gc_paused():
+    with collector.quiet():
         g = build_graph(records)
     del records
     report.nodes, report.edges = g.number_of_nodes(), g.number_of_edges()

@@ -390,3 +390,19 @@ def test_compact_keeps_values_that_are_equal_but_not_strings():
     assert [type(a) for a in c.persons[0].aliases] == [float, str]
     broken = DocumentRecords("d", persons=[PersonRecord("x", "x", None, [])])   # aliases not a list
     assert compact(broken) is broken
+
+
+def test_build_leaves_the_garbage_collector_as_it_found_it(tmp_path):
+    import gc
+
+    corpus = _corpus(tmp_path, 1)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    runner.run_build([corpus], tmp_path / "out")
+    assert gc.isenabled() and gc.get_freeze_count() == 0      # what the build froze is handed back
+    gc.freeze()                                                # a caller's own freeze is left alone
+    try:
+        frozen = gc.get_freeze_count()
+        runner.run_build([corpus], tmp_path / "out")
+        assert gc.isenabled() and gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
