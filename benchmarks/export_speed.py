@@ -8,7 +8,11 @@ writes into a temporary folder: wall and CPU seconds (CPU of the process and of 
 process it forks), and memory: the process's PSS once the graph is loaded and the peak, while
 writing, of the PSS summed over it and its writer processes (sampled every 20 ms from
 /proc/PID/smaps_rollup; PSS splits pages shared after a fork between the processes, so the sum
-is the memory the writing really occupies, where RSS would count shared pages twice). The best of `--runs` is printed per writer (the
+is the memory the writing really occupies, where RSS would count shared pages twice).
+
+To measure another version of the exporters (the one before, say), copy its graph/export
+package elsewhere under another name, with its `graph.export.` imports renamed, and set
+EXPORT_SPEED_PATH (the folder holding it) and EXPORT_SPEED_PACKAGE (its name). The best of `--runs` is printed per writer (the
 machine is shared; the minimum is the least disturbed run). With `--compare DIR` the files
 written by `write_all` are compared byte for byte with those in DIR.
 """
@@ -29,11 +33,16 @@ ROOT = HERE.parent
 DEFAULT_GRAPH = HERE / ".corpus" / "out_n10000_seed0" / "graph.json"
 
 CHILD = r"""
-import json, os, resource, sys, tempfile, time
+import importlib, json, os, resource, sys, tempfile, time
 from pathlib import Path
 from graph.load import load_graph
-from graph.export import WRITERS, write_all
+if os.environ.get("EXPORT_SPEED_PATH"):
+    sys.path.insert(0, os.environ["EXPORT_SPEED_PATH"])
+package = importlib.import_module(os.environ.get("EXPORT_SPEED_PACKAGE", "graph.export"))
+WRITERS, write_all = package.WRITERS, package.write_all
 graph, what, keep, marker = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+for name in sys.argv[5:]:   # --without
+    WRITERS.pop(name, None)
 g = load_graph(graph)
 import gc
 gc.collect()
@@ -88,9 +97,9 @@ def _family(pid: int) -> list[int]:
     return out
 
 
-def measure(graph: Path, what: str, keep: str = "-") -> dict:
+def measure(graph: Path, what: str, keep: str = "-", without: list[str] = ()) -> dict:
     marker = Path(tempfile.mkdtemp(prefix="export_speed_marker_")) / "writing"
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(graph), what, keep, str(marker)],
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(graph), what, keep, str(marker), *without],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     loaded = peak = 0
     while proc.poll() is None:
@@ -116,12 +125,13 @@ def main() -> None:
     ap.add_argument("--only", nargs="*", help="writers to time alone (default: all of them, then write_all)")
     ap.add_argument("--no-alone", action="store_true", help="time write_all only")
     ap.add_argument("--compare", help="a folder of reference files to compare write_all's output with")
+    ap.add_argument("--without", nargs="*", default=[], help="leave these files out (e.g. graph.db)")
     a = ap.parse_args()
     sys.path.insert(0, str(ROOT))
     from graph.export import WRITERS
 
     graph = Path(a.graph)
-    names = [] if a.no_alone else (a.only or list(WRITERS))
+    names = [] if a.no_alone else (a.only or [n for n in WRITERS if n not in a.without])
     rows = []
     for name in names:
         runs = [measure(graph, name) for _ in range(a.runs)]
@@ -137,16 +147,19 @@ def main() -> None:
     runs = []
     for i in range(a.runs):
         keep = tempfile.mkdtemp(prefix="export_all_")
-        r = measure(graph, "all", keep)
+        r = measure(graph, "all", keep, a.without)
         r["dir"] = keep
         runs.append(r)
     best = min(runs, key=lambda r: r["wall_s"])
     print(f"{'write_all':22s} wall {best['wall_s']:7.2f} s   cpu {min(r['cpu_s'] for r in runs):7.2f} s   "
           f"memory {best['pss_loaded_mib']} -> {best['pss_peak_mib']} MiB   {best['bytes'] / 2**20:.0f} MiB written "
-          f"(FORUMGRAPH_EXPORT_JOBS={os.environ.get('FORUMGRAPH_EXPORT_JOBS', 'default')})", flush=True)
+          f"(FORUMGRAPH_EXPORT_JOBS={os.environ.get('FORUMGRAPH_EXPORT_JOBS', 'default')}"
+          f"{', without ' + ' '.join(a.without) if a.without else ''})", flush=True)
     if a.compare:
         ref = Path(a.compare)
         for name in WRITERS:
+            if name in a.without:
+                continue
             if not (ref / name).exists():
                 print(f"  {name:22s} (not in {ref})")
                 continue

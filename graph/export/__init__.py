@@ -60,7 +60,11 @@ PARALLEL_EDGES = 20_000   # below this, writing takes about a second: not worth 
 
 def export_jobs(g: nx.MultiDiGraph) -> int:
     """How many processes write: FORUMGRAPH_EXPORT_JOBS if set, else two for a large graph on a
-    machine with two or more CPUs, else one."""
+    machine with two or more CPUs and the memory for it, else one.
+
+    A forked writer shares the graph's memory, but every page either process touches while both
+    run is copied (reference counts are writes): up to the graph's size again. So two processes
+    only if the memory available is over twice what this process holds."""
     env = os.environ.get("FORUMGRAPH_EXPORT_JOBS", "").strip()
     if env:
         try:
@@ -71,7 +75,27 @@ def export_jobs(g: nx.MultiDiGraph) -> int:
         cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cpus = os.cpu_count() or 1
-    return 2 if cpus >= 2 and g.number_of_edges() >= PARALLEL_EDGES else 1
+    if cpus < 2 or g.number_of_edges() < PARALLEL_EDGES:
+        return 1
+    held, available = _memory_kib()
+    return 2 if held is None or available is None or available > 2 * held else 1
+
+
+def _memory_kib() -> tuple[int | None, int | None]:
+    """(this process's resident memory, the system's available memory) in KiB, where /proc tells."""
+    held = available = None
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    held = int(line.split()[1])
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    available = int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return held, available
 
 
 def write_all(g: nx.MultiDiGraph, out_dir: str | os.PathLike, progress: Callable[[str], None] | None = None,
