@@ -370,3 +370,49 @@ def test_writer_process_dies_with_the_build(tmp_path):
             return
         time.sleep(0.05)
     pytest.fail("the writer process outlived the build")
+
+
+@pytest.mark.slow
+def test_build_killed_while_two_processes_write_leaves_whole_files(tmp_path):
+    """test_atomic_outputs' kill test, with the writing shared by two processes."""
+    import random
+    import shutil
+
+    from seed_text import SEEDS
+    from test_atomic_outputs import FORUMGRAPH, assert_whole, snapshot
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i in range(2):
+        for f in sorted(SEEDS.glob("*.txt")):
+            shutil.copy(f, corpus / f"c{i}_{f.name}")
+    env = {**os.environ, "FORUMGRAPH_EXPORT_JOBS": "2"}
+
+    def build(args, out):
+        return subprocess.run(FORUMGRAPH + args + ["--out", str(out), "-q"], capture_output=True, text=True,
+                              timeout=600, env=env)
+
+    full = tmp_path / "full"
+    assert build([str(corpus)], full).returncode == 0
+    full_build = snapshot(full)
+    out = tmp_path / "out"
+    assert build([str(f) for f in sorted(corpus.iterdir())[:2]], out).returncode == 0
+    old = snapshot(out)
+    rng = random.Random(5)
+    for attempt, stage in enumerate(["wrote graph.graphml", "wrote graph.json", "wrote graph.html"]):
+        proc = subprocess.Popen(FORUMGRAPH + [str(corpus), "--out", str(out)], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True, env=env)
+        for line in proc.stderr:
+            if line.startswith(stage):
+                break
+        time.sleep(rng.uniform(0.0, 0.2))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+        time.sleep(0.5)   # the writer process dies with the build (PR_SET_PDEATHSIG)
+        assert_whole(out)
+        for name, data in snapshot(out).items():
+            assert data in (old[name], full_build[name]), (attempt, name)
+    done = build([str(corpus)], out)
+    assert done.returncode == 0, done.stderr
+    assert snapshot(out) == full_build
+    assert not [f for f in out.iterdir() if f.name.endswith(".tmp")]

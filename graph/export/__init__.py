@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import gc
 import os
+from pathlib import Path
 from typing import Callable
 
 import networkx as nx
 
-from graph.export.atomic import inside
+from graph.export.atomic import inside, remove_stale_temps
 from graph.export.coattendance import write_coattendance
 from graph.export.csv_export import write_edges_csv, write_nodes_csv
 from graph.export.flatten import sharing_flat
@@ -106,13 +107,20 @@ def write_all(g: nx.MultiDiGraph, out_dir: str | os.PathLike, progress: Callable
     `export_jobs(g)`); with more than one, the formats are shared out between processes
     forked from this one (`workers.py`), each file still written atomically."""
     paths = {name: inside(out_dir, name) for name in WRITERS}
+    # the folder first: with two processes any writer may be the first to run, and not every
+    # writer makes it (graph.db's does not)
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    for path in paths.values():   # temporary files of builds killed while writing, for writers that leave them
+        remove_stale_temps(path)
+    jobs = export_jobs(g) if jobs is None else jobs
     together = {name: paths[name] for name, writer in WRITERS.items() if SHARED_PASS.get(writer) == name}
-    tasks: list[Task] = []
-    if together:   # the longest task, so first
-        tasks.append(Task(list(together), lambda: write_flat(g, together)))
     others = [name for name in WRITERS if name not in together]
-    # longest first, so that the processes finish together; a writer not timed here counts as long
-    others.sort(key=lambda name: -TASK_WEIGHT.get(name, 10))
+    if jobs > 1:
+        # longest first, so that the processes finish together; a writer not timed here counts as long
+        others.sort(key=lambda name: -TASK_WEIGHT.get(name, 10))
+    tasks: list[Task] = []
+    if together:   # the longest task, and where graph.graphml, the first of WRITERS, is written
+        tasks.append(Task(list(together), lambda: write_flat(g, together)))
     for name in others:
         tasks.append(Task([name], lambda writer=WRITERS[name], path=paths[name]: writer(g, path)))
     # no cyclic garbage collection while writing: the writers make no reference cycles (reference
@@ -122,7 +130,7 @@ def write_all(g: nx.MultiDiGraph, out_dir: str | os.PathLike, progress: Callable
     gc.disable()
     try:
         with sharing_flat(g):
-            run_tasks(tasks, export_jobs(g) if jobs is None else jobs, progress)
+            run_tasks(tasks, jobs, progress)
     finally:
         if collecting:
             gc.enable()
