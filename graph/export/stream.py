@@ -141,7 +141,8 @@ class GEXFFormat(_Format):
         self.edge_for = {k: f'          <attvalue for="{v}" value="' for k, v in self.edge_ids.items()}
         self.colours = {}
         self.ids: dict[str, str] = {}
-        self.shapes: dict[tuple, object] = {}
+        self.shapes: dict[tuple, tuple] = {}
+        self.labels: dict[str, str] = {}   # relation -> escaped, for the edge's label attribute
         self.edges_started = False
 
     @staticmethod
@@ -201,7 +202,9 @@ class GEXFFormat(_Format):
         ids = self.ids
         efor = self.edge_for
         shapes = self.shapes
+        labels = self.labels
         strs = _STRS
+        all_str = getattr(chunk, "all_str", False)
         special = getattr(chunk, "special", _ET_ATTR_SPECIAL)
         # a chunk whose values hold no & < > CR LF TAB needs at most its quotes replaced
         quotes_only = not (_ET_ATTR_SPECIAL & special)
@@ -214,22 +217,27 @@ class GEXFFormat(_Format):
             if iv is None:
                 iv = ids[v] = et_attr(v)
             label = attrs["label"] if "label" in attrs else attrs.get("relation", "")
-            label = et_attr(label if type(label) is str else str(label))
-            if strs.issuperset(map(type, attrs.values())):
+            escaped = labels.get(label) if type(label) is str else None
+            if escaped is None:
+                escaped = et_attr(label if type(label) is str else str(label))
+                if type(label) is str and len(labels) < 1000:
+                    labels[label] = escaped
+            if all_str or strs.issuperset(map(type, attrs.values())):
                 shape = tuple(attrs)
-                fmt = shapes.get(shape)
-                if fmt is None:
-                    fmt = shapes[shape] = self._edge_format(shape)
-                if "label" in attrs or "id" in attrs:
-                    out.append(fmt(iu, iv, key, label, *[et_attr(x) for k, x in attrs.items() if k != "label" and k != "id"], key))
+                got = shapes.get(shape)
+                if got is None:
+                    got = shapes[shape] = (self._edge_format(shape), "label" in shape or "id" in shape)
+                fmt, label_or_id = got
+                if label_or_id:
+                    out.append(fmt(iu, iv, key, escaped, *[et_attr(x) for k, x in attrs.items() if k != "label" and k != "id"], key))
                 elif not quotes_only:
-                    out.append(fmt(iu, iv, key, label, *map(et_attr, attrs.values()), key))
+                    out.append(fmt(iu, iv, key, escaped, *map(et_attr, attrs.values()), key))
                 elif quotes:
-                    out.append(fmt(iu, iv, key, label, *[x.replace('"', "&quot;") for x in attrs.values()], key))
+                    out.append(fmt(iu, iv, key, escaped, *[x.replace('"', "&quot;") for x in attrs.values()], key))
                 else:
-                    out.append(fmt(iu, iv, key, label, *attrs.values(), key))
+                    out.append(fmt(iu, iv, key, escaped, *attrs.values(), key))
                 continue
-            out.append(f'      <edge source="{iu}" target="{iv}" id="{key}" label="{label}">\n'
+            out.append(f'      <edge source="{iu}" target="{iv}" id="{key}" label="{escaped}">\n'
                        "        <attvalues>\n")
             for k, x in attrs.items():
                 if k != "label" and k != "id":

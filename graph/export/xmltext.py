@@ -183,6 +183,7 @@ class GraphMLText:
         multi = self.multigraph
         shapes = self._edge_shapes
         strs = _STRS
+        all_str = getattr(records, "all_str", False)
         for u, v, key, attrs in records:
             iu = ids.get(u)
             if iu is None:
@@ -192,7 +193,7 @@ class GraphMLText:
                 iv = ids[v] = lxml_attr(v)
             if multi:
                 key = key if plain_keys else lxml_attr(str(key))
-            if strs.issuperset(map(type, attrs.values())):
+            if all_str or strs.issuperset(map(type, attrs.values())):
                 # every value a string (the usual case): one format call per edge, by shape
                 shape = tuple(attrs)
                 fmt = shapes.get(shape)
