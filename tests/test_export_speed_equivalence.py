@@ -19,7 +19,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections import defaultdict
 from pathlib import Path
 
 import networkx as nx

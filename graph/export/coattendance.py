@@ -88,7 +88,6 @@ class _Attendance:
             for e in self.events[p]:
                 attendees.setdefault(e, []).append(p)
         self.attendees = attendees
-        self.any_lineage = bool(parents)
 
     def lineage(self, e) -> list:
         """graph.query.ancestors: events `e` is (transitively) part of, cycles tolerated, `e` excluded."""

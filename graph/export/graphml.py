@@ -13,6 +13,8 @@ import networkx as nx
 
 from graph.export.stream import flat_bytes, graphml_via_networkx, write_flat
 
+__all__ = ["graphml_bytes", "write_graphml", "graphml_via_networkx"]
+
 def graphml_bytes(g: nx.MultiDiGraph) -> bytes:
     return flat_bytes(g, "graph.graphml")
 

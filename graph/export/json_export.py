@@ -15,7 +15,7 @@ import os
 import re
 from itertools import islice
 from json.encoder import JSONEncoder, encode_basestring
-from typing import IO, Iterable, Iterator
+from typing import IO, Iterable
 
 import networkx as nx
 
