@@ -23,6 +23,7 @@ import os
 import pickle
 import struct
 import traceback
+import warnings
 from dataclasses import dataclass
 from typing import Callable
 
@@ -128,7 +129,13 @@ class _Pool:
         children = []
         for _ in range(self.jobs - 1):
             try:
-                pid = os.fork()
+                with warnings.catch_warnings():
+                    # Python 3.12+ warns when a process with other threads forks (the build may hold
+                    # ONNX runtime's pool): a lock another thread held stays locked in the child. The
+                    # writer process runs only the exporters' Python code and never enters those
+                    # libraries, and it writes nothing to the inherited stdout/stderr.
+                    warnings.filterwarnings("ignore", message=".*multi-threaded.*fork", category=DeprecationWarning)
+                    pid = os.fork()
             except OSError:   # no memory or process slot for another: fewer processes do it all
                 break
             if pid == 0:   # pragma: no cover - runs in the child, which never returns
