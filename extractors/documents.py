@@ -173,13 +173,34 @@ def _looks_utf16(data: bytes) -> bool:
             text = data[: len(data) // 2 * 2].decode(enc)
         except UnicodeDecodeError:
             continue
-        if _cjk_ratio(text) > 0.6:
+        if _cjk_ratio(text) > 0.6 and _common_hanzi_ratio(text) > 0.5:
             try:
                 data.decode("utf-8")
                 return False
             except UnicodeDecodeError:
                 return True
     return False
+
+
+def _common_hanzi_ratio(text: str) -> float:
+    """Share of the Han characters among the most frequent (GB2312 level 1 or Big5 level 1).
+
+    Real Chinese text is made of them; pairs of ASCII bytes read as UTF-16 land anywhere in
+    the 20,000 Han code points (`is` → 獩), so mostly-ASCII GB18030 is not taken for UTF-16."""
+    han = [c for c in text[:2048] if "\u4e00" <= c <= "\u9fff"]
+    if not han:
+        return 0.0
+    common = 0
+    for c in han:
+        for enc, low, high in (("gb2312", 0xB0, 0xD7), ("big5", 0xA4, 0xC6)):
+            try:
+                lead = c.encode(enc)[0]
+            except UnicodeEncodeError:
+                continue
+            if low <= lead <= high:
+                common += 1
+                break
+    return common / len(han)
 
 
 _C0 = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")

@@ -126,3 +126,26 @@ def test_extractor_never_raises_and_offsets_point_at_their_text(extractor, parts
         for ev in p.evidence:
             assert original[ev.start:ev.end]
             assert ev.sentence in original
+
+
+def test_every_seed_line_round_trips_through_every_encoding():
+    """The property above, exhaustively: Hypothesis samples, and found a mostly-ASCII GB18030
+    line that had been read as UTF-16 (ASCII byte pairs decode to rare Han characters)."""
+    failures = []
+    for line in SEED_LINES:
+        for encoding in ["utf-8", "utf-8-sig", "gb18030", "utf-16", "utf-16-le", "utf-16-be"]:
+            try:
+                data = line.encode(encoding)
+            except UnicodeEncodeError:
+                continue
+            if decode_bytes(data) != line:
+                failures.append((encoding, line[:40]))
+    assert failures == []
+
+
+@pytest.mark.parametrize("line", [
+    "[返回首页](//news.example.com/category/index.html)｜[返回列表](//news.example.com/)",
+    "Copyright 2031 示范日报 All rights reserved｜ICP备00000000号",
+])
+def test_mostly_ascii_gb18030_is_not_taken_for_utf16(line):
+    assert decode_bytes(line.encode("gb18030")) == line
