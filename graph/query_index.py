@@ -63,27 +63,7 @@ def _json(attrs: dict, skip: set[str]) -> str:
                       separators=(",", ":"), default=str)
 
 
-def _events_attended(g: nx.MultiDiGraph) -> dict[str, int]:
-    """Per person: events attended, their parent events included (what `top --by events` ranks:
-    `len(query.attended(g, p))`, which counts any attended node, as here)."""
-    lineage: dict[str, list[str]] = {}
-    counts: dict[str, int] = {}
-    for n, kind in g.nodes(data="kind"):
-        if kind != "person":
-            continue
-        events: set[str] = set()
-        for _, e, d in g.out_edges(n, data=True):
-            if d.get("relation") == "attended":
-                if e not in lineage:
-                    lineage[e] = q.ancestors(g, e)
-                events.add(e)
-                events.update(lineage[e])
-        counts[n] = len(events)
-    return counts
-
-
-def _pair_rows(g: nx.MultiDiGraph) -> Iterable[tuple]:
-    att = q.Attendance(g)
+def _pair_rows(g: nx.MultiDiGraph, att: q.Attendance) -> Iterable[tuple]:
     labels = {p: q.label(g, p) for p in att.events}
     encoded: dict[str, str] = {}    # each event id's JSON once: there are far more pairs than events
     for a, b, events in att.pairs():
@@ -110,7 +90,9 @@ def write_query_index(g: nx.MultiDiGraph, path: str | os.PathLike) -> None:
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
-    events = _events_attended(g)
+    att = q.Attendance(g)
+    # `top --by events` ranks len(query.attended(g, p)): events attended, parent events included
+    events = {p: len(evs) for p, evs in att.events.items()}
     con = sqlite3.connect(tmp)
     try:
         con.execute("PRAGMA journal_mode = OFF")     # a fresh file renamed into place: no journal needed
@@ -122,7 +104,7 @@ def write_query_index(g: nx.MultiDiGraph, path: str | os.PathLike) -> None:
                           events.get(n, 0), _json(d, SKIPPED), json.dumps(list(d.get("docs") or []), ensure_ascii=False))
                          for n, d in sorted(g.nodes(data=True), key=lambda nd: str(nd[0]))))
         con.executemany("INSERT INTO names VALUES (?, ?, ?, ?)", _name_rows(g))
-        con.executemany("INSERT INTO pairs VALUES (?, ?, ?, ?, ?, ?)", _pair_rows(g))
+        con.executemany("INSERT INTO pairs VALUES (?, ?, ?, ?, ?, ?)", _pair_rows(g, att))
         con.executemany("INSERT INTO edges (u, v, key, relation, attrs) VALUES (?, ?, ?, ?, ?)",
                         ((str(u), str(v), str(k), str(d.get("relation") or ""), _json(d, SKIPPED))
                          for u, v, k, d in sorted(g.edges(keys=True, data=True),

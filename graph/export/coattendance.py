@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import io
 import os
-from bisect import bisect_right
-from collections import defaultdict
+from itertools import groupby
+from operator import itemgetter
 from typing import IO, Iterator
 
 import networkx as nx
@@ -22,7 +22,8 @@ import networkx as nx
 from graph.export.atomic import atomic_open
 from graph.export.flatten import LIST_SEP, flat_value, xml_safe
 from graph.export.xmltext import GraphMLText, lxml_attr, lxml_text
-from graph.query import coattendance_graph
+from graph.query import Attendance, _as_list, coattendance_graph
+from graph.query import label as _label
 
 
 # ---------------------------------------------------------------- the reference (and the route for odd ids)
@@ -45,88 +46,11 @@ def coattendance_via_networkx(g: nx.MultiDiGraph) -> bytes:
 
 # ---------------------------------------------------------------- streaming
 
-def _as_list(value) -> list[str]:
-    # graph.query._as_list
-    if value is None or value == "":
-        return []
-    if isinstance(value, str):
-        return [x for x in value.split("|") if x]
-    return [str(x) for x in value]
-
-
-def _label(g: nx.MultiDiGraph, n) -> str:
-    return str(g.nodes[n].get("label") or n)
-
-
-class _Attendance:
-    """One walk over the edges: who attended what (carried up part_of) and each event's lineage."""
-
-    def __init__(self, g: nx.MultiDiGraph):
-        self.g = g
-        self.persons = sorted(n for n, k in g.nodes(data="kind") if k == "person")
-        direct: dict = {}     # node -> events it attended (any node: event_count counts them all)
-        parents: dict = {}    # node -> the nodes it is part_of
-        for u, nbrs in g._adj.items():
-            for v, keyed in nbrs.items():
-                for d in keyed.values():
-                    rel = d.get("relation")
-                    if rel == "attended":
-                        direct.setdefault(u, set()).add(v)
-                    elif rel == "part_of":
-                        parents.setdefault(u, set()).add(v)
-        self._parents = parents
-        self._up: dict = {}
-        self.events: dict = {}        # person -> every event attended, parents included
-        attendees: dict = {}          # event -> persons (kind person) who attended it or a sub-event
-        for p in self.persons:
-            evs = set()
-            for e in direct.get(p, ()):
-                evs.add(e)
-                evs.update(self.lineage(e))
-            self.events[p] = evs
-        for p in self.persons:   # sorted, so each attendee list comes out sorted
-            for e in self.events[p]:
-                attendees.setdefault(e, []).append(p)
-        self.attendees = attendees
-
-    def lineage(self, e) -> list:
-        """graph.query.ancestors: events `e` is (transitively) part of, cycles tolerated, `e` excluded."""
-        up = self._up.get(e)
-        if up is None:
-            seen: set = set()
-            stack = list(self._parents.get(e, ()))
-            while stack:
-                x = stack.pop()
-                if x not in seen and x != e:
-                    seen.add(x)
-                    stack.extend(self._parents.get(x, ()))
-            up = self._up[e] = sorted(seen)
-        return up
-
-    def rows(self) -> Iterator[tuple[str, list[tuple[str, tuple]]]]:
-        """For each person a (sorted): [(b, most specific shared events, sorted)] for the persons b
-        after a who share an event: graph.query.coattend with min_shared=1 (a pair whose shared
-        events all imply each other is dropped)."""
-        attendees = self.attendees
-        lineage_of = self.lineage
-        # only a pair sharing an event that is part of another can share an implied event
-        nested = frozenset(e for e in attendees if lineage_of(e))
-        for a in self.persons:
-            shared: defaultdict = defaultdict(list)
-            for e in sorted(self.events[a]):   # so each pair's list comes out sorted
-                people = attendees[e]
-                for b in people[bisect_right(people, a):]:
-                    shared[b].append(e)
-            row = []
-            for b in sorted(shared):
-                evs = shared[b]
-                if nested and not nested.isdisjoint(evs):
-                    implied = {x for e in evs for x in lineage_of(e)}
-                    evs = [e for e in evs if e not in implied]
-                    if not evs:
-                        continue
-                row.append((b, tuple(evs)))
-            yield a, row
+def _rows(att: Attendance) -> Iterator[tuple[str, list[tuple[str, tuple]]]]:
+    """For each person a with a pair (sorted): [(b, most specific shared events)] for the persons
+    b after a who share an event: `graph.query.coattend` with min_shared=1."""
+    for a, group in groupby(att.pairs(), key=itemgetter(0)):
+        yield a, [(b, tuple(evs)) for _, b, evs in group]
 
 
 def _joined(items: list[str]) -> str:
@@ -135,22 +59,19 @@ def _joined(items: list[str]) -> str:
 
 
 def stream_coattendance(g: nx.MultiDiGraph, fh: IO[bytes]) -> None:
-    att = _Attendance(g)
-    persons = att.persons
+    persons = [n for n, k in g.nodes(data="kind") if k == "person"]
     if any(type(p) is not str or xml_safe(p) != p for p in persons):
         fh.write(coattendance_via_networkx(g))
         return
+    persons.sort()
+    att = Attendance(g)
     nodes = g.nodes
-    rows = att.rows()
-    pending = []
-    for row in rows:   # the header declares edge keys only if some pair exists
-        pending.append(row)
-        if row[1]:
-            break
+    rows = _rows(att)
+    first = next(rows, None)   # the header declares edge keys only if some pair exists
     keys = []
     if persons:
         keys += [("node", "aliases", str), ("node", "event_count", int), ("node", "label", str)]
-    if pending and pending[-1][1]:
+    if first is not None:
         keys += [("edge", "event_ids", str), ("edge", "events", str), ("edge", "weight", int)]
     w = GraphMLText(keys, directed=False, multigraph=False)
     fh.write(w.head().encode("utf-8"))
@@ -161,14 +82,14 @@ def stream_coattendance(g: nx.MultiDiGraph, fh: IO[bytes]) -> None:
         ids[p] = lxml_attr(p)
         aliases = lxml_text(xml_safe(_joined(_as_list(d.get("aliases")))))
         out.append(f'<node id="{ids[p]}">\n  <data key="aliases">{aliases}</data>\n'
-                   f'  <data key="event_count">{len(att.events[p])}</data>\n'
+                   f'  <data key="event_count">{len(att.events.get(p, ()))}</data>\n'
                    f'  <data key="label">{lxml_text(xml_safe(_label(g, p)))}</data>\n</node>\n')
     fh.write("".join(out).encode("utf-8"))
     # an event's id and label as they appear in the |-joined lists, escaped once
     ev_id: dict = {}
     ev_label: dict = {}
     out = []
-    for a, row in _chain(pending, rows):
+    for a, row in _chain([first] if first is not None else [], rows):
         ia = ids[a]
         tails: dict = {}   # the same shared events, the same text after the target id
         for b, evs in row:
