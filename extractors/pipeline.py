@@ -13,6 +13,7 @@ from typing import Iterable, Iterator
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
+from spacy.util import minibatch
 
 import extractors.components  # noqa: F401  (registers the components)
 from extractors.article import Article
@@ -104,13 +105,7 @@ class Extractor:
     def pipe(self, documents: Iterable[Document]) -> Iterator[DocumentRecords | Exception]:
         """Records of each document in order, or the exception its extraction raised: one
         hostile article costs that article only (a batch that fails is redone one by one)."""
-        batch: list[Document] = []
-        for document in documents:
-            batch.append(document)
-            if len(batch) >= self.batch_size:
-                yield from self._pipe_batch(batch)
-                batch = []
-        if batch:
+        for batch in minibatch(documents, size=self.batch_size):
             yield from self._pipe_batch(batch)
 
     def _pipe_batch(self, documents: list[Document]) -> list[DocumentRecords | Exception]:

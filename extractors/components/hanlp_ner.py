@@ -19,6 +19,7 @@ from typing import Any, Iterable, Iterator, Optional, Sequence
 
 from spacy.language import Language
 from spacy.tokens import Doc
+from spacy.util import minibatch
 
 from extractors.components.lac_ner import doc_text
 
@@ -290,13 +291,7 @@ class HanLPNER:
         return next(iter(self.pipe([doc])))
 
     def pipe(self, docs: Iterable[Doc], batch_size: int = 16) -> Iterator[Doc]:
-        batch: list[Doc] = []
-        for doc in docs:
-            batch.append(doc)
-            if len(batch) >= batch_size:
-                yield from self._annotate(batch)
-                batch = []
-        if batch:
+        for batch in minibatch(docs, size=batch_size):
             yield from self._annotate(batch)
 
     def _annotate(self, docs: list[Doc]) -> list[Doc]:

@@ -12,6 +12,7 @@ from typing import Iterable, Iterator, NamedTuple
 
 from spacy.language import Language
 from spacy.tokens import Doc
+from spacy.util import minibatch
 
 NER_LABELS = {"PER", "ORG", "LOC", "TIME"}
 MAX_PIECE = 250   # LAC's BiGRU sees one piece at a time; long lines are cut at punctuation
@@ -163,13 +164,7 @@ class LacNer:
         return self._annotate(doc, lac_words(doc_text(doc), self.model_dir, self.selective))
 
     def pipe(self, docs: Iterable[Doc], batch_size: int = 64) -> Iterator[Doc]:
-        batch: list[Doc] = []
-        for doc in docs:
-            batch.append(doc)
-            if len(batch) >= batch_size:
-                yield from self._pipe_batch(batch)
-                batch = []
-        if batch:
+        for batch in minibatch(docs, size=batch_size):
             yield from self._pipe_batch(batch)
 
     def _pipe_batch(self, docs: list[Doc]) -> list[Doc]:
