@@ -13,7 +13,9 @@ the day (only the one added article is really extracted). Steps, each in a fresh
 2. `warm`: the same again, now with the file index: no file is read;
 3. `plus1`: one new article added: it is read and extracted, the rest as in 2.
 
-Each step prints read+load, build_graph, exports and total seconds (wall) and the peak RSS.
+Each step prints read (the walk, reading what changed), load (cached records), extract (in
+another process while the cache loads, when there are many cached documents), build_graph,
+exports and total seconds (wall), and the peak RSS.
 `--no-exports` replaces the exports by nothing, to time what this benchmark is about.
 """
 from __future__ import annotations
@@ -68,7 +70,8 @@ def step(corpus: Path, out: Path, ner: str, exports: bool) -> dict:
     import graph.runner as runner
 
     times: dict[str, float] = {"imports": time.perf_counter() - t0}
-    real_scan, real_build, real_write, real_extract = runner._scan, runner.build_graph, runner.write_all, runner._extract
+    real_survey, real_load = runner._Scan.survey, runner._Scan.load
+    real_build, real_write, real_extract = runner.build_graph, runner.write_all, runner._extract
 
     def timed(name, fn):
         def wrapper(*a, **k):
@@ -79,7 +82,8 @@ def step(corpus: Path, out: Path, ner: str, exports: bool) -> dict:
                 times[name] = times.get(name, 0.0) + time.perf_counter() - t
         return wrapper
 
-    runner._scan = timed("read+load", real_scan)
+    runner._Scan.survey = timed("read", real_survey)
+    runner._Scan.load = timed("load", real_load)
     runner.build_graph = timed("build_graph", real_build)
     runner._extract = timed("extract", real_extract)
     runner.write_all = timed("exports", real_write if exports else (lambda g, out_dir, progress=None: []))

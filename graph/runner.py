@@ -20,6 +20,10 @@ from graph.export import write_all
 
 Progress = Callable[[str], None]
 
+# with at least this many cached documents to load, new documents are extracted in another
+# process while they load (loading takes ~0.35 ms a document; starting an extractor seconds)
+OVERLAP_MIN_CACHED = 1000
+
 
 @dataclass
 class BuildReport:
@@ -64,50 +68,76 @@ class _Ids:
         return out, taken
 
 
-def _scan(paths: list[str | os.PathLike], notes: list[Skipped] | None, index=None, cache=None,
-          ner: str = "", version: str = "") -> tuple[list[Document | _Cached], list[Skipped]]:
-    """Read the inputs: documents sorted by id and what was skipped. With a `cache` (and its
-    stat `index`), a document whose records are cached is returned as `_Cached` (records,
-    no text), and a file the index knows unchanged is not read at all; the index is updated
-    in memory (the caller saves it)."""
-    from graph.cache import document_digest, entry_key
+@dataclass
+class _Deferred:
+    """Documents of one file whose records are in the cache, loaded by `_Scan.load`: their
+    final ids, cache keys and ids as the file names them (no text is kept)."""
+    path: str
+    ids: list[str]
+    keys: list[str]
+    raw_ids: list[str]
 
-    items: list[Document | _Cached] = []
-    skipped: list[Skipped] = []
-    ids = _Ids()
 
-    def remark(s: Skipped) -> None:
-        if s.lost:
-            skipped.append(s)
-        elif notes is not None:
-            notes.append(s)
+class _Scan:
+    """Reading the inputs, in two steps so that extraction can run while cached records load.
 
-    def from_cache(final_ids: list[str], digests: list[str]) -> list[DocumentRecords] | None:
-        records = []
-        for i, digest in zip(final_ids, digests):
-            r = cache.get(entry_key(i, digest, ner, version))
-            if r is None:
-                return None
-            records.append(r)
-        return records
+    `survey()` walks the files in order. A file the stat index knows unchanged is not read;
+    the records of its documents, and of any document read whose cache entry exists, are
+    deferred (`_Deferred`). Every other document is returned, to extract. `load()` then
+    loads the deferred records; a file with an entry that turns out missing or corrupt is
+    read after all, and its documents without records are returned to extract as well.
+    `result()`: documents (`Document` to extract, `_Cached` with records) sorted by id, and
+    what was skipped. Without a cache, `survey` reads everything and `load` does nothing."""
 
-    for f in find_files(paths):
-        if isinstance(f, Skipped):
-            remark(f)
-            continue
-        path = str(f)
-        known = index.lookup(f) if index is not None else None
-        if known is not None:
-            # unchanged since it was read: the documents it held, by id and content digest
-            known_docs, file_notes = known
-            final_ids, taken = ids.final([i for i, _ in known_docs], path)
-            records = from_cache(final_ids, [digest for _, digest in known_docs])
-            if records is not None:
-                for suffix, reason, lost in file_notes:
-                    remark(Skipped(path + suffix, reason, lost))
-                ids.seen |= taken
-                items.extend(_Cached(i, path, r) for i, r in zip(final_ids, records))
+    def __init__(self, paths: list[str | os.PathLike], notes: list[Skipped] | None, index=None, cache=None,
+                 ner: str = "", version: str = ""):
+        self.paths, self.notes, self.index, self.cache = paths, notes, index, cache
+        self.ner, self.version = ner, version
+        self.items: list[Document | _Cached | _Deferred] = []
+        self.remarks: list[Skipped] = []     # remarks and skips, in the order of the files
+        self.ids = _Ids()
+
+    def _key(self, doc_id: str, digest: str) -> str:
+        from graph.cache import entry_key
+
+        return entry_key(doc_id, digest, self.ner, self.version)
+
+    @property
+    def deferred(self) -> int:
+        """Documents whose records `load` will read from the cache."""
+        return sum(len(x.ids) for x in self.items if isinstance(x, _Deferred))
+
+    def survey(self) -> list[Document]:
+        """Walk the inputs; the documents to extract, in walk order."""
+        pending: list[Document] = []
+        index, ids = self.index, self.ids
+        for f in find_files(self.paths):
+            if isinstance(f, Skipped):
+                self.remarks.append(f)
                 continue
+            path = str(f)
+            known = index.lookup(f) if index is not None and self.cache is not None else None
+            if known is not None:
+                # unchanged since it was read: the documents it held, by id and content digest
+                known_docs, file_notes = known
+                raw = [i for i, _ in known_docs]
+                final_ids, taken = ids.final(raw, path)
+                ids.seen |= taken
+                self.remarks.extend(Skipped(path + suffix, reason, lost) for suffix, reason, lost in file_notes)
+                keys = [self._key(i, digest) for i, (_, digest) in zip(final_ids, known_docs)]
+                self.items.append(_Deferred(path, final_ids, keys, raw))
+                continue
+            pending.extend(self._read(f, path))
+        if index is not None:
+            index.forget_unseen(self.paths)
+        return pending
+
+    def _read(self, f, path: str) -> list[Document]:
+        """Read one file into `items`; its documents to extract (those with a cache entry
+        are deferred)."""
+        from graph.cache import document_digest
+
+        index, cache = self.index, self.cache
         before = read_ns = None
         if index is not None:
             try:
@@ -116,29 +146,90 @@ def _scan(paths: list[str | os.PathLike], notes: list[Skipped] | None, index=Non
                 pass
         result = read_path(f)
         if isinstance(result, Skipped):
-            remark(result)
-            continue
+            self.remarks.append(result)
+            return []
         docs, file_notes = result
-        for n in file_notes:
-            remark(n)
-        final_ids, taken = ids.final([d.id for d in docs], path)
-        ids.seen |= taken
+        self.remarks.extend(file_notes)
+        raw = [d.id for d in docs]
+        final_ids, taken = self.ids.final(raw, path)
+        self.ids.seen |= taken
         if cache is None:
             for d, i in zip(docs, final_ids):
                 d.id = i
-            items.extend(docs)
-            continue
+            self.items.extend(docs)
+            return docs
         digests = [document_digest(d) for d in docs]
         if index is not None and before is not None and all(n.path.startswith(path) for n in file_notes):
             index.record(f, before, read_ns, [(d.id, g) for d, g in zip(docs, digests)],
                          [(n.path[len(path):], n.reason, n.lost) for n in file_notes])
-        for d, i, digest in zip(docs, final_ids, digests):
+        pending = []
+        deferred = _Deferred(path, [], [], [])
+        for d, i, r, digest in zip(docs, final_ids, raw, digests):
             d.id = i
-            r = cache.get(entry_key(i, digest, ner, version))
-            items.append(d if r is None else _Cached(i, path, r))
-    if index is not None:
-        index.forget_unseen(paths)
-    return sorted(items, key=lambda d: d.id), skipped
+            key = self._key(i, digest)
+            if os.path.exists(cache.path(key)):   # its text is dropped; `load` reads the entry
+                deferred.ids.append(i)
+                deferred.keys.append(key)
+                deferred.raw_ids.append(r)
+            else:
+                self.items.append(d)
+                pending.append(d)
+        if deferred.ids:
+            self.items.append(deferred)
+        return pending
+
+    def load(self) -> list[Document]:
+        """Load the deferred records; the documents to extract after all."""
+        late: list[Document] = []
+        items, self.items = self.items, []
+        for item in items:
+            if not isinstance(item, _Deferred):
+                self.items.append(item)
+                continue
+            records = [self.cache.get(k) for k in item.keys]
+            if None not in records:
+                self.items.extend(_Cached(i, item.path, r) for i, r in zip(item.ids, records))
+            else:
+                late.extend(self._read_again(item, records))
+        return late
+
+    def _read_again(self, item: _Deferred, records: list) -> list[Document]:
+        """A file with a missing or corrupt cache entry: read it again for the documents
+        without records (under the ids the walk gave them; its remarks were reported then)."""
+        result = read_path(item.path)
+        if isinstance(result, Skipped):
+            self.remarks.append(result)
+            return []
+        by_raw = {d.id: d for d in result[0]}
+        late = []
+        for i, raw, r in zip(item.ids, item.raw_ids, records):
+            if r is not None:
+                self.items.append(_Cached(i, item.path, r))
+            elif raw in by_raw:
+                d = by_raw[raw]
+                d.id = i
+                self.items.append(d)
+                late.append(d)
+        return late
+
+    def result(self) -> tuple[list[Document | _Cached], list[Skipped]]:
+        skipped = [s for s in self.remarks if s.lost]
+        if self.notes is not None:
+            self.notes.extend(s for s in self.remarks if not s.lost)
+        assert not any(isinstance(x, _Deferred) for x in self.items), "load() first"
+        return sorted(self.items, key=lambda d: d.id), skipped
+
+
+def _scan(paths: list[str | os.PathLike], notes: list[Skipped] | None, index=None, cache=None,
+          ner: str = "", version: str = "") -> tuple[list[Document | _Cached], list[Skipped]]:
+    """Read the inputs: documents sorted by id and what was skipped (see `_Scan`; here both
+    steps at once). With a `cache` (and its stat `index`), a document whose records are
+    cached is returned as `_Cached` (records, no text), and a file the index knows unchanged
+    is not read at all; the index is updated in memory (the caller saves it)."""
+    scan = _Scan(paths, notes, index, cache, ner, version)
+    scan.survey()
+    scan.load()
+    return scan.result()
 
 
 class _Collector:
@@ -198,10 +289,11 @@ def _extract_here(docs: list[Document | None], ner: str, sink, progress: Progres
 
 
 def _extract(pending: list[Document | None], ner: str, sink, progress: Progress | None, reraise: bool,
-             jobs: int | None, scheduler: str | None, workers: int | None) -> None:
+             jobs: int | None, scheduler: str | None, workers: int | None, separate: bool = False) -> None:
     """Extract `pending` where asked (here, local processes or Dask); `sink(j, result)` gets
     the result of `pending[j]`. The list (the caller's own) is emptied as documents are
-    done, so that no text stays alive after its extraction."""
+    done, so that no text stays alive after its extraction. `separate`: in other
+    processes even when one would do here (so that this process can go on meanwhile)."""
     if not pending:
         return
     if scheduler is not None or workers is not None:
@@ -212,7 +304,7 @@ def _extract(pending: list[Document | None], ner: str, sink, progress: Progress 
     from graph.parallel import extract_parallel, resolve_jobs
 
     n = resolve_jobs(jobs, len(pending))
-    if n > 1 and len(pending) > 1:
+    if separate or (n > 1 and len(pending) > 1):
         extract_parallel(pending, ner, n, sink, progress=progress, release=True)
     else:
         _extract_here(pending, ner, sink, progress, reraise=reraise)
@@ -289,45 +381,75 @@ def _run_build(paths, out_dir, ner, strict, progress, jobs, cache, cache_dir, sc
 
     report = BuildReport()
     store = index = version = None
+    if cache:
+        from graph.cache import CACHE_DIRNAME, RecordCache, document_key, pipeline_version
+
+        store = RecordCache(cache_dir if cache_dir is not None else Path(out_dir) / CACHE_DIRNAME)
+        index, version = store.index(), pipeline_version()
+    scan = _Scan(paths, report.notes, index, store, ner, version or "")
+    extracted: dict[str, object] = {}   # document id -> its records (or Failure)
+    where: dict[str, str] = {}
+
+    def extract(docs: list[Document], separate: bool = False) -> None:
+        """Extract `docs` (emptying the list), caching each result as it arrives."""
+        ids = [d.id for d in docs]
+        keys = [document_key(d, ner, version) for d in docs] if store is not None else []
+        where.update((d.id, _where(d)) for d in docs)
+
+        def sink(j: int, result) -> None:
+            extracted[ids[j]] = result
+            if store is not None and not isinstance(result, Failure):
+                store.put(keys[j], result)
+
+        _extract(docs, ner, sink, progress, False, jobs, scheduler, workers, separate=separate)
+
     with collector.quiet():
-        if cache:
-            from graph.cache import CACHE_DIRNAME, RecordCache, document_key, pipeline_version
+        pending = scan.survey()
+    early = None
+    if (pending and scan.deferred >= OVERLAP_MIN_CACHED and scheduler is None and workers is None
+            and not (strict and any(s.lost for s in scan.remarks))):
+        # few documents to extract and many cached ones to load: extract in another process
+        # meanwhile (its start-up, loading the models, costs seconds)
+        from concurrent.futures import ThreadPoolExecutor
 
-            store = RecordCache(cache_dir if cache_dir is not None else Path(out_dir) / CACHE_DIRNAME)
-            index, version = store.index(), pipeline_version()
-        items, report.skipped = _scan(paths, report.notes, index, store, ner, version or "")
-    if progress:
-        progress(f"read {len(items)} documents ({len(report.skipped)} skipped)")
-    if strict and report.skipped:
-        report.documents = len(items)
-        return report
-    pending = [d for d in items if isinstance(d, Document)]
-    position = [i for i, d in enumerate(items) if isinstance(d, Document)]
-    names = [_where(d) for d in pending]
-    keys = [document_key(d, ner, version) for d in pending] if store is not None else []
-    results: list = [d.records if isinstance(d, _Cached) else None for d in items]
-    del items
-    if progress and store is not None:
-        progress(f"cache: {len(results) - len(pending)} of {len(results)} documents reused, "
-                 f"{len(pending)} to extract")
-
-    def sink(j: int, result) -> None:
-        results[position[j]] = result
-        if store is not None and not isinstance(result, Failure):
-            store.put(keys[j], result)
-
-    _extract(pending, ner, sink, progress, False, jobs, scheduler, workers)
-    del pending
+        early = ThreadPoolExecutor(max_workers=1, thread_name_prefix="forumgraph-extract")
+        extracting = early.submit(extract, pending, True)
+        pending = []
+    try:
+        with collector.quiet():
+            late = scan.load()
+            items, report.skipped = scan.result()
+        del scan
+        if progress:
+            progress(f"read {len(items)} documents ({len(report.skipped)} skipped)")
+        if strict and report.skipped:
+            report.documents = len(items)
+            return report
+        todo = sum(isinstance(d, Document) for d in items)
+        slots: list = [d.records if isinstance(d, _Cached) else d.id for d in items]
+        del items
+        if progress and store is not None:
+            progress(f"cache: {len(slots) - todo} of {len(slots)} documents reused, {todo} to extract")
+        if early is not None:
+            extracting.result()
+        pending.extend(late)   # one list, emptied as its documents are extracted
+        del late
+        extract(pending)
+    finally:
+        if early is not None:
+            early.shutdown(wait=True)
     if store is not None and not store.writable and progress:
         progress(f"cache folder {store.root} is not writable: results were not cached")
-    names = dict(zip(position, names))
     records = []
-    for i, r in enumerate(results):
-        if isinstance(r, Failure):
-            report.skipped.append(Skipped(names[i], f"extraction failed: {r.error}"))
-        elif r is not None:
+    for r in slots:
+        if type(r) is str:   # a document id: extracted
+            doc_id, r = r, extracted.pop(r, None)
+            if isinstance(r, Failure):
+                report.skipped.append(Skipped(where[doc_id], f"extraction failed: {r.error}"))
+                continue
+        if r is not None:
             records.append(r)
-    del results
+    del slots
     report.documents = len(records)
     if strict and report.skipped:
         return report

@@ -39,7 +39,26 @@ def get_extractor(ner: str):
 def init_worker(ner: str) -> None:
     """ProcessPoolExecutor initializer: build the pipeline before the first batch arrives."""
     with _lock:
+        if "hanlp" not in ner:
+            _spacy_without_torch()
         get_extractor(ner)
+
+
+def _spacy_without_torch() -> None:
+    """Import spaCy without PyTorch in a local worker that will not need it. spaCy's thinc
+    imports PyTorch whenever it is installed (the HanLP extra installs it): ~2 s of a
+    worker's start-up, for nothing in a LAC pipeline. Only in our own worker processes:
+    elsewhere another library may want thinc's PyTorch support."""
+    import sys
+
+    if "spacy" in sys.modules or "thinc" in sys.modules or "torch" in sys.modules:
+        return
+    sys.modules["torch"] = None   # `import torch` raises ImportError: thinc takes it as absent
+    try:
+        import spacy  # noqa: F401
+    finally:
+        if sys.modules.get("torch", 0) is None:
+            del sys.modules["torch"]   # a later `import torch` (if anything asks) works as usual
 
 
 def as_result(outcome: DocumentRecords | Exception) -> Result:

@@ -406,3 +406,62 @@ def test_build_leaves_the_garbage_collector_as_it_found_it(tmp_path):
         assert gc.isenabled() and gc.get_freeze_count() == frozen
     finally:
         gc.unfreeze()
+
+
+# ---------------------------------------------------------------- extraction while the cache loads
+
+def test_new_article_extracted_in_another_process_while_cached_records_load(tmp_path, reads, calls, trust_now,
+                                                                            monkeypatch):
+    """With many cached documents (here: any), a new one is extracted in a worker process
+    while the cached records load: same files as a fresh build, and its records cached."""
+    monkeypatch.setattr(runner, "OVERLAP_MIN_CACHED", 1)
+    corpus = _corpus(tmp_path, 2)
+    out = tmp_path / "out"
+    runner.run_build([corpus], out)
+    new = sorted(SEEDS.glob("*.txt"))[2]
+    shutil.copy(new, corpus / new.name)
+    reads.clear()
+    calls.clear()
+    messages: list[str] = []
+    runner.run_build([corpus], out, progress=messages.append)
+    assert reads == [new.name]
+    assert calls == []                       # not in this process
+    assert any(m.startswith("extracted 1/1 documents") for m in messages)
+    assert "cache: 2 of 3 documents reused, 1 to extract" in messages
+    assert _outputs(out) == _fresh(tmp_path, corpus)
+    calls.clear()
+    runner.run_build([corpus], out)          # and the new record came from the cache
+    assert calls == []
+    assert len(list((out / CACHE_DIRNAME).rglob("*.cache"))) == 3
+
+
+def test_corrupt_entry_of_one_document_of_a_many_document_file(tmp_path, reads, calls, trust_now):
+    """A JSON Lines file of three articles whose second entry is damaged: only that article
+    is extracted again, under the id it had, and the build equals a fresh one."""
+    corpus = tmp_path / "in"
+    corpus.mkdir()
+    texts = [seed_text(n) for n in ("001", "002", "003")]
+    (corpus / "three.jsonl").write_text(
+        "".join(json.dumps({"text": t, "title": f"t{i}"}, ensure_ascii=False) + "\n" for i, t in enumerate(texts)),
+        encoding="utf-8")
+    out = tmp_path / "out"
+    runner.run_build([corpus], out)
+    ids = sorted(calls)
+    assert len(ids) == 3
+    before = _outputs(out)
+    store = RecordCache(out / CACHE_DIRNAME)
+    docs, _ = runner.read_all([corpus])
+    from graph.cache import document_key, pipeline_version
+
+    damaged = Path(store.path(document_key(docs[1], "lac", pipeline_version())))
+    damaged.write_bytes(damaged.read_bytes()[:-3])
+    for index_too in (False, True):   # the file unread (stat index) and read (no index)
+        if index_too:
+            (out / CACHE_DIRNAME / StatIndex.NAME).unlink()
+            damaged.write_bytes(damaged.read_bytes()[:-3])
+        reads.clear()
+        calls.clear()
+        runner.run_build([corpus], out)
+        assert calls == [docs[1].id]
+        assert reads == ["three.jsonl"] * (2 if index_too else 1)
+        assert _outputs(out) == before

@@ -66,3 +66,18 @@ def test_batches_keep_order_and_bound_size():
     assert [d for p in parts for d in p] == docs
     assert max(len(p) for p in parts) <= 20
     assert len(batches(list(range(5)), 2)) == 5     # few documents: one each, all workers busy
+
+
+def test_lac_worker_starts_spacy_without_pytorch_and_leaves_it_importable():
+    """A LAC worker does not pay for thinc importing PyTorch; PyTorch still imports if asked."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("torch")   # only installed with the HanLP extra
+    code = ("import sys; from graph.worker import init_worker; init_worker('lac'); "
+            "import thinc.compat; print('torch' in sys.modules, thinc.compat.has_torch); "
+            "import torch; print(torch.tensor([1, 2]).sum().item())")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       cwd=Path(__file__).resolve().parent.parent)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["False", "False", "3"]
