@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 import unicodedata
 from pathlib import Path
 from typing import Callable
@@ -19,6 +20,7 @@ import networkx as nx
 from graph import query as q
 from graph.load import GraphFileError, load_graph, resolve_graph_path
 from graph.query_index import QueryIndex, QueryIndexError, index_path
+from graph.query_memo import QueryMemo
 
 FORMATS = click.Choice(["table", "json", "csv"])
 
@@ -165,7 +167,28 @@ class Source:
     def top(self, by: str, n: int, kind: str | None) -> list[dict]:
         if self.index and by in ("degree", "events"):
             return self.index.top(by, n, kind)
+        if self.index and by == "betweenness":
+            rows = self._kept("top", {"by": by}, lambda: q.top(self.whole(), by=by, n=0))
+            return [r for r in rows if kind is None or r["kind"] == kind][:n or None]
         return q.top(self.whole(), by=by, n=n, kind=kind)
+
+    def communities(self, seed: int, resolution: float) -> list[dict]:
+        if not self.index:
+            return q.communities(self._graph, seed=seed, resolution=resolution)
+        return self._kept("communities", {"seed": seed, "resolution": resolution},
+                          lambda: q.communities(self.whole(), seed=seed, resolution=resolution))
+
+    def _kept(self, question: str, params: dict, compute: Callable[[], list]) -> list:
+        """A whole-graph answer: computed once per graph.db, then read back (`QueryMemo`)."""
+        memo = QueryMemo(self.index.path)
+        answer = memo.get(question, params)
+        if answer is None:
+            if sys.stderr.isatty():
+                click.echo(f"computing {question} over the whole graph (once: the answer is kept for this graph.db)…",
+                           err=True)
+            answer = compute()
+            memo.put(question, params, answer)
+        return answer
 
 
 @click.group("query")
@@ -281,7 +304,7 @@ def top(src: Source, by: str, limit: int, kind: str | None, fmt: str) -> None:
 @click.pass_obj
 def communities(src: Source, seed: int, resolution: float, fmt: str) -> None:
     """Louvain communities (fixed seed: the same answer every run), largest first."""
-    groups = q.communities(src.whole(), seed=seed, resolution=resolution)
+    groups = src.communities(seed, resolution)
     rows = [{**c, "kinds_text": " ".join(f"{k}:{v}" for k, v in c["kinds"].items()),
              "members_text": "、".join(c["members"][:12]) + ("…" if len(c["members"]) > 12 else "")}
             for c in groups]

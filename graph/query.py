@@ -417,22 +417,34 @@ def top(g: nx.MultiDiGraph, by: str = "degree", n: int = 20, kind: str | None = 
     if by == "degree":
         scores = {x: neighbour_count(g, x) for x in g.nodes}
     elif by == "betweenness":
-        und = nx.Graph(g.to_undirected(as_view=True))
-        # exact for small graphs; above 1000 nodes sampled with a fixed seed, as many sources as
-        # keep the work near a million edge visits (each source is one breadth-first search)
-        k = None
-        if und.number_of_nodes() > 1000:
-            k = max(32, min(500, 1_000_000 // max(1, und.number_of_edges())))
-        scores = nx.betweenness_centrality(und, k=k, seed=LOUVAIN_SEED if k else None)
+        scores = betweenness_scores(list(g.nodes), g.edges())
     elif by == "events":
         scores = {x: len(attended(g, x)) for x in nodes_of_kind(g, "person")}
     else:
         raise ValueError(f"unknown ranking {by!r}: use degree, betweenness or events")
-    rows = [{"id": x, "label": label(g, x), "kind": str(g.nodes[x].get("kind") or ""),
+    return ranked(scores, lambda x: label(g, x), lambda x: g.nodes[x].get("kind"), by, n, kind)
+
+
+def ranked(scores: dict, label_of, kind_of, by: str, n: int = 20, kind: str | None = None) -> list[dict]:
+    """`top`'s rows from scores: highest first, then by label and id; `n` of them (0: all)."""
+    rows = [{"id": x, "label": label_of(x), "kind": str(kind_of(x) or ""),
              "score": round(float(s), 6) if by == "betweenness" else int(s)}
-            for x, s in scores.items() if kind is None or g.nodes[x].get("kind") == kind]
+            for x, s in scores.items() if kind is None or kind_of(x) == kind]
     rows.sort(key=lambda r: (-r["score"], r["label"], r["id"]))
     return rows[:n] if n else rows
+
+
+def betweenness_scores(nodes: list, edges: Iterable[tuple]) -> dict:
+    """Betweenness of the undirected simple graph (networkx' definition and sampling, computed
+    by `graph.centrality`): exact for small graphs; above 1000 nodes sampled with a fixed seed,
+    as many sources as keep the work near a million edge visits (one breadth-first search each)."""
+    from graph import centrality
+
+    indptr, indices = centrality.adjacency(nodes, edges)
+    k = None
+    if len(nodes) > 1000:
+        k = max(32, min(500, 1_000_000 // max(1, len(indices) // 2)))
+    return centrality.betweenness_of(nodes, indptr, indices, k=k, seed=LOUVAIN_SEED if k else None)
 
 
 def communities(g: nx.MultiDiGraph, seed: int = LOUVAIN_SEED, resolution: float = 1.0) -> list[dict]:

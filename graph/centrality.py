@@ -1,0 +1,107 @@
+"""Betweenness centrality over numpy arrays: networkx' algorithm (Brandes), one breadth-first
+search per source, but each search level by level over a compressed adjacency (CSR) instead
+of node by node over dicts. Same sources, same sums, same scaling as
+`networkx.betweenness_centrality(G, k=k, seed=seed)` of the undirected simple graph (tested
+against it); some fifty times faster on a 13,000-node, 220,000-edge graph, which is what keeps
+`forumgraph query OUT top --by betweenness` interactive on large corpora.
+"""
+from __future__ import annotations
+
+import inspect
+import random
+from typing import Hashable, Iterable, Sequence
+
+import numpy as np
+
+
+def adjacency(nodes: Sequence[Hashable], edges: Iterable[tuple[Hashable, Hashable]]) -> tuple[np.ndarray, np.ndarray]:
+    """CSR (indptr, indices) of the undirected simple graph on `nodes` (their positions) with
+    `edges`: direction, parallel edges and self-loops dropped, as `networkx.Graph` would."""
+    pos = {n: i for i, n in enumerate(nodes)}.__getitem__
+    pairs = np.fromiter((pos(x) for e in edges for x in e[:2]), dtype=np.int64).reshape(-1, 2)
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    both = np.concatenate([pairs, pairs[:, ::-1]])
+    n = len(nodes)
+    both = np.sort(both[:, 0] * n + both[:, 1])
+    both = both[np.concatenate(([True], both[1:] != both[:-1]))] if len(both) else both   # (np.unique, faster)
+    src, dst = both // max(n, 1), both % max(n, 1)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
+    return indptr, dst.astype(np.int64)
+
+
+def _dependencies(indptr: np.ndarray, indices: np.ndarray, s: int) -> np.ndarray:
+    """Brandes' dependency of source `s` on every node (0 for `s` itself and unreachable nodes)."""
+    n = len(indptr) - 1
+    dist = np.full(n, -1, dtype=np.int64)
+    sigma = np.zeros(n)
+    dist[s], sigma[s] = 0, 1.0
+    frontier = np.array([s], dtype=np.int64)
+    steps: list[tuple[np.ndarray, np.ndarray]] = []   # per level: (v, w) edges from level d to d+1
+    d = 0
+    while frontier.size:
+        starts, counts = indptr[frontier], indptr[frontier + 1] - indptr[frontier]
+        total = int(counts.sum())
+        if total == 0:
+            break
+        # positions in `indices` of every neighbour of every frontier node
+        offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(counts)[:-1])), counts) + np.arange(total)
+        v, w = np.repeat(frontier, counts), indices[offsets]
+        fresh = w[dist[w] == -1]
+        dist[fresh] = d + 1
+        down = dist[w] == d + 1
+        v, w = v[down], w[down]
+        sigma += np.bincount(w, weights=sigma[v], minlength=n)
+        steps.append((v, w))
+        mark = np.zeros(n, dtype=bool)   # (cheaper than np.unique on a large level)
+        mark[fresh] = True
+        frontier = np.flatnonzero(mark)
+        d += 1
+    delta = np.zeros(n)
+    for v, w in reversed(steps):
+        delta += np.bincount(v, weights=sigma[v] / sigma[w] * (1.0 + delta[w]), minlength=n)
+    delta[s] = 0.0
+    return delta
+
+
+def betweenness(nodes: Sequence[Hashable], edges: Iterable[tuple[Hashable, Hashable]], k: int | None = None,
+                seed: int | None = None) -> dict:
+    """Normalized betweenness of the undirected simple graph, endpoints excluded: what
+    `networkx.betweenness_centrality(G, k=k, seed=seed)` returns for `G = nx.Graph()` with
+    `nodes` added in this order and then `edges`. With `k`, `k` sources sampled as networkx
+    samples them (`random.Random(seed).sample(list(G), k)`)."""
+    nodes = list(nodes)
+    return betweenness_of(nodes, *adjacency(nodes, edges), k=k, seed=seed)
+
+
+def betweenness_of(nodes: list, indptr: np.ndarray, indices: np.ndarray, k: int | None = None,
+                   seed: int | None = None) -> dict:
+    """`betweenness` of the graph `adjacency(nodes, …)` returned."""
+    n = len(nodes)
+    if k is not None and k >= n:
+        k = None
+    if k is None:
+        sources = list(range(n))
+    else:
+        pos = {x: i for i, x in enumerate(nodes)}
+        sources = [pos[x] for x in _sample(nodes, k, seed)]
+    total = np.zeros(n)
+    for s in sources:
+        total += _dependencies(indptr, indices, s)
+    scores = dict(zip(nodes, total.tolist()))
+    return _rescale(scores, n, None if k is None else [nodes[s] for s in sources])
+
+
+def _sample(nodes: list, k: int, seed: int | None) -> list:
+    return random.Random(seed).sample(nodes, k)
+
+
+def _rescale(scores: dict, n: int, sampled: list | None) -> dict:
+    """networkx' own rescaling (normalized, undirected, endpoints excluded), whatever its version."""
+    from networkx.algorithms.centrality import betweenness as nxb
+
+    params = inspect.signature(nxb._rescale).parameters
+    if "sampled_nodes" in params:    # networkx >= 3.5
+        return nxb._rescale(scores, n, normalized=True, directed=False, endpoints=False, sampled_nodes=sampled)
+    return nxb._rescale(scores, n, normalized=True, directed=False, k=None if sampled is None else len(sampled),
+                        endpoints=False)

@@ -1,0 +1,79 @@
+"""Answers of whole-graph questions kept beside the query index they came from.
+
+Communities (Louvain) of a 10,000-article graph take seconds to compute and are the same
+until the graph changes, so `forumgraph query OUT communities` computes them once per
+graph.db and keeps the answer in `OUT/.forumgraph-cache/queries/`. An entry names the
+graph.db it was computed from by size, modification time and inode (a build rewrites or
+updates graph.db, which changes them) and the question's parameters; anything else, or an
+unreadable entry, is a miss. Entries of older graph.db files are removed when a new one is
+written. A folder that cannot be written only means nothing is kept.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from graph.export.atomic import write_text
+
+FOLDER = Path(".forumgraph-cache") / "queries"
+VERSION = 1   # bump when a kept answer's layout changes
+
+
+class QueryMemo:
+    def __init__(self, index_file: str | os.PathLike):
+        self.index_file = Path(index_file)
+        self.folder = self.index_file.parent / FOLDER
+
+    def _identity(self) -> str | None:
+        try:
+            st = os.stat(self.index_file)
+            with open(self.index_file, "rb") as fh:
+                header = fh.read(100)
+        except OSError:
+            return None
+        # SQLite's file change counter (header bytes 24-27) moves with every committed change,
+        # even one that keeps the size and lands in the same timestamp tick
+        counter = int.from_bytes(header[24:28], "big") if len(header) >= 28 else 0
+        identity = f"{st.st_size}-{st.st_mtime_ns}-{st.st_ino}-{counter}"
+        try:   # in WAL mode, committed changes live in the -wal file until a checkpoint
+            wal = os.stat(f"{self.index_file}-wal")
+            identity += f"-{wal.st_size}-{wal.st_mtime_ns}"
+        except OSError:
+            pass
+        return identity
+
+    def _path(self, identity: str, question: str, params: dict) -> Path:
+        spec = json.dumps({"v": VERSION, "question": question, "params": params}, sort_keys=True)
+        digest = hashlib.sha256(f"{self.index_file.name}\0{spec}".encode()).hexdigest()[:24]
+        return self.folder / f"{identity}.{digest}.json"
+
+    def get(self, question: str, params: dict) -> Any | None:
+        identity = self._identity()
+        if identity is None:
+            return None
+        try:
+            with open(self._path(identity, question, params), encoding="utf-8") as fh:
+                entry = json.load(fh)
+            if entry.get("question") == question and entry.get("params") == params:
+                return entry["answer"]
+        except (OSError, ValueError, KeyError, AttributeError):
+            pass
+        return None
+
+    def put(self, question: str, params: dict, answer: Any) -> bool:
+        identity = self._identity()
+        if identity is None:
+            return False
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            for old in self.folder.glob("*.json"):
+                if not old.name.startswith(identity + "."):
+                    old.unlink(missing_ok=True)   # answers about a graph.db that is gone
+            write_text(self._path(identity, question, params),
+                       json.dumps({"question": question, "params": params, "answer": answer}, ensure_ascii=False))
+        except OSError:
+            return False
+        return True

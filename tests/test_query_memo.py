@@ -1,0 +1,93 @@
+"""Whole-graph answers (communities, betweenness) are computed once per graph.db and kept."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from explore_fixtures import large_graph, sample_graph
+from graph import query as q
+from graph.cli import cli
+from graph.export import write_all
+from graph.query_index import INDEX_NAME, write_query_index
+from graph.query_memo import FOLDER, QueryMemo
+
+
+def run(*args: str) -> str:
+    r = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    return r.stdout
+
+
+@pytest.fixture
+def counted(monkeypatch) -> dict[str, int]:
+    """How often communities and the betweenness ranking were computed."""
+    calls = {"communities": 0, "top": 0}
+    real_communities, real_top = q.communities, q.top
+
+    def communities(*a, **k):
+        calls["communities"] += 1
+        return real_communities(*a, **k)
+
+    def top(*a, **k):
+        calls["top"] += 1
+        return real_top(*a, **k)
+
+    monkeypatch.setattr(q, "communities", communities)
+    monkeypatch.setattr(q, "top", top)
+    return calls
+
+
+def test_answers_are_computed_once_per_index_and_equal_the_graph_files(tmp_path, counted):
+    write_all(sample_graph(), tmp_path)
+    asks = [["communities", "--format", "json"], ["top", "--by", "betweenness", "--format", "json"],
+            ["top", "--by", "betweenness", "-n", "2", "--kind", "person"]]
+    first = [run("query", str(tmp_path), *a) for a in asks]
+    assert counted == {"communities": 1, "top": 1}      # the two rankings share one computation
+    again = [run("query", str(tmp_path), *a) for a in asks]
+    assert again == first and counted == {"communities": 1, "top": 1}
+    from_json = [run("query", str(tmp_path / "graph.json"), *a) for a in asks]
+    assert from_json == first
+    assert len(json.loads(first[0])) >= 2
+    assert len(list((tmp_path / FOLDER).glob("*.json"))) == 2
+
+
+def test_a_new_index_is_asked_again_and_old_answers_are_removed(tmp_path, counted):
+    write_all(sample_graph(), tmp_path)
+    before = run("query", str(tmp_path), "communities", "--format", "json")
+    write_query_index(large_graph(persons=60, events=6), tmp_path / INDEX_NAME)   # a rebuilt graph.db
+    after = run("query", str(tmp_path), "communities", "--format", "json")
+    assert counted["communities"] == 2
+    assert after != before
+    assert json.loads(after) == q.communities(large_graph(persons=60, events=6))
+    assert len(list((tmp_path / FOLDER).glob("*.json"))) == 1
+
+
+def test_a_damaged_answer_is_computed_again(tmp_path, counted):
+    write_all(sample_graph(), tmp_path)
+    first = run("query", str(tmp_path), "communities")
+    (entry,) = (tmp_path / FOLDER).glob("*.json")
+    entry.write_text("{not json", encoding="utf-8")
+    assert run("query", str(tmp_path), "communities") == first
+    assert counted["communities"] == 2
+    assert json.loads(entry.read_text(encoding="utf-8"))["question"] == "communities"
+
+
+def test_an_unwritable_folder_only_means_nothing_is_kept(tmp_path, counted):
+    write_all(sample_graph(), tmp_path)
+    (tmp_path / FOLDER).parent.mkdir(exist_ok=True)
+    (tmp_path / FOLDER).write_text("a file where the folder would be", encoding="utf-8")
+    first = run("query", str(tmp_path), "communities")
+    assert run("query", str(tmp_path), "communities") == first
+    assert counted["communities"] == 2
+
+
+def test_memo_keys_on_the_question_and_its_parameters(tmp_path):
+    write_query_index(sample_graph(), tmp_path / INDEX_NAME)
+    memo = QueryMemo(tmp_path / INDEX_NAME)
+    assert memo.put("communities", {"seed": 1}, [{"size": 1}])
+    assert memo.get("communities", {"seed": 1}) == [{"size": 1}]
+    assert memo.get("communities", {"seed": 2}) is None
+    assert memo.get("top", {"seed": 1}) is None
+    assert QueryMemo(tmp_path / "missing.db").get("communities", {"seed": 1}) is None
