@@ -79,3 +79,59 @@ def extract_parallel(docs: list[Document], ner: str, jobs: int, sink: Sink,
                     parts[b] = []
                 if progress:
                     progress(f"extracted {done}/{len(docs)} documents ({jobs} processes)")
+
+
+class ExtractionStream:
+    """Extraction in `jobs` worker processes, fed document by document while the inputs are
+    still being read: the workers start (loading the models takes seconds) and extract while
+    the rest of the corpus is read, instead of waiting for the whole read. `sink(i, result)`
+    gets the result of the i-th document added, in the calling thread, as batches finish.
+    The stream holds a document only until its batch is done."""
+
+    def __init__(self, ner: str, jobs: int, sink: Sink, progress: Callable[[str], None] | None = None,
+                 batch: int = MAX_BATCH):
+        self.ner, self.jobs, self.sink, self.progress, self.size = ner, jobs, sink, progress, batch
+        self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=_context(),
+                                        initializer=init_worker, initargs=(ner,))
+        self.batch: list[Document] = []
+        self.added = self.done = 0
+        self.total: int | None = None
+        self.running: dict[Future, tuple[int, int]] = {}   # batch -> (index of its first document, size)
+
+    def add(self, doc: Document) -> None:
+        self.batch.append(doc)
+        self.added += 1
+        if len(self.batch) >= self.size:
+            self._submit()
+            self._collect(block=False)
+
+    def finish(self) -> None:
+        """Every document added is extracted and handed to `sink`; the workers are stopped."""
+        self.total = self.added
+        try:
+            self._submit()
+            self._collect(block=True)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def _submit(self) -> None:
+        if self.batch:
+            self.running[self.pool.submit(extract_batch, self.batch, self.ner)] = (self.added - len(self.batch),
+                                                                                  len(self.batch))
+            self.batch = []
+
+    def _collect(self, block: bool) -> None:
+        while self.running:
+            finished, _ = wait(self.running, timeout=None if block else 0, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                first, count = self.running.pop(fut)
+                for j, result in enumerate(fut.result()):
+                    self.sink(first + j, result)
+                self.done += count
+                if self.progress and self.total is not None:
+                    self.progress(f"extracted {self.done}/{self.total} documents ({self.jobs} processes)")
+            if not block:
+                return

@@ -23,6 +23,9 @@ Progress = Callable[[str], None]
 # with at least this many cached documents to load, new documents are extracted in another
 # process while they load (loading takes ~0.35 ms a document; starting an extractor seconds)
 OVERLAP_MIN_CACHED = 1000
+# with at least this many documents to extract (and more than one process to do it), workers
+# start while the inputs are still read
+STREAM_MIN_DOCUMENTS = 40
 
 
 @dataclass
@@ -96,6 +99,7 @@ class _Scan:
         self.items: list[Document | _Cached | _Deferred] = []
         self.remarks: list[Skipped] = []     # remarks and skips, in the order of the files
         self.ids = _Ids()
+        self.keys: dict[str, str] = {}       # cache key of each document to extract, by id
 
     def _key(self, doc_id: str, digest: str) -> str:
         from graph.cache import entry_key
@@ -107,8 +111,9 @@ class _Scan:
         """Documents whose records `load` will read from the cache."""
         return sum(len(x.ids) for x in self.items if isinstance(x, _Deferred))
 
-    def survey(self) -> list[Document]:
-        """Walk the inputs; the documents to extract, in walk order."""
+    def survey(self, on_pending: Callable[[Document], None] | None = None) -> list[Document]:
+        """Walk the inputs; the documents to extract, in walk order (or each handed to
+        `on_pending` as soon as its file is read, and none returned)."""
         pending: list[Document] = []
         index, ids = self.index, self.ids
         for f in find_files(self.paths):
@@ -127,7 +132,12 @@ class _Scan:
                 keys = [self._key(i, digest) for i, (_, digest) in zip(final_ids, known_docs)]
                 self.items.append(_Deferred(path, final_ids, keys, raw))
                 continue
-            pending.extend(self._read(f, path))
+            found = self._read(f, path)
+            if on_pending is None:
+                pending.extend(found)
+            else:
+                for d in found:
+                    on_pending(d)
         if index is not None:
             index.forget_unseen(self.paths)
         return pending
@@ -166,7 +176,7 @@ class _Scan:
         deferred = _Deferred(path, [], [], [])
         for d, i, r, digest in zip(docs, final_ids, raw, digests):
             d.id = i
-            key = self._key(i, digest)
+            key = self.keys[i] = self._key(i, digest)
             if os.path.exists(cache.path(key)):   # its text is dropped; `load` reads the entry
                 deferred.ids.append(i)
                 deferred.keys.append(key)
@@ -377,6 +387,7 @@ def run_build(paths: list[str | os.PathLike], out_dir: str | os.PathLike, ner: s
 
 def _run_build(paths, out_dir, ner, strict, progress, jobs, cache, cache_dir, scheduler, workers,
                collector: _Collector) -> BuildReport:
+    from graph.parallel import resolve_jobs
     from graph.worker import Failure
 
     report = BuildReport()
@@ -387,13 +398,14 @@ def _run_build(paths, out_dir, ner, strict, progress, jobs, cache, cache_dir, sc
         store = RecordCache(cache_dir if cache_dir is not None else Path(out_dir) / CACHE_DIRNAME)
         index, version = store.index(), pipeline_version()
     scan = _Scan(paths, report.notes, index, store, ner, version or "")
+    known_keys = scan.keys
     extracted: dict[str, object] = {}   # document id -> its records (or Failure)
     where: dict[str, str] = {}
 
     def extract(docs: list[Document], separate: bool = False) -> None:
         """Extract `docs` (emptying the list), caching each result as it arrives."""
         ids = [d.id for d in docs]
-        keys = [document_key(d, ner, version) for d in docs] if store is not None else []
+        keys = [known_keys.get(d.id) or document_key(d, ner, version) for d in docs] if store is not None else []
         where.update((d.id, _where(d)) for d in docs)
 
         def sink(j: int, result) -> None:
@@ -403,19 +415,58 @@ def _run_build(paths, out_dir, ner, strict, progress, jobs, cache, cache_dir, sc
 
         _extract(docs, ner, sink, progress, False, jobs, scheduler, workers, separate=separate)
 
-    with collector.quiet():
-        pending = scan.survey()
-    early = None
-    if (pending and scan.deferred >= OVERLAP_MIN_CACHED and scheduler is None and workers is None
-            and not (strict and any(s.lost for s in scan.remarks))):
-        # few documents to extract and many cached ones to load: extract in another process
-        # meanwhile (its start-up, loading the models, costs seconds)
-        from concurrent.futures import ThreadPoolExecutor
+    # Many documents to extract: workers start at the first ones and extract while the rest are
+    # read (`ExtractionStream`). Few, with many cached: another process extracts them while the
+    # cached records load. Otherwise (or with Dask, or --strict): after reading, as asked.
+    pending: list[Document] = []
+    stream = None
+    streamed: list[str] = []
+    local = scheduler is None and workers is None and not strict
 
-        early = ThreadPoolExecutor(max_workers=1, thread_name_prefix="forumgraph-extract")
-        extracting = early.submit(extract, pending, True)
-        pending = []
+    def on_pending(doc: Document) -> None:
+        nonlocal stream
+        if stream is None:
+            pending.append(doc)
+            if len(pending) >= STREAM_MIN_DOCUMENTS and local and resolve_jobs(jobs, len(pending)) > 1:
+                stream = _stream(resolve_jobs(jobs, len(pending)))
+                for d in pending:
+                    to_stream(d)
+                pending.clear()
+        else:
+            to_stream(doc)
+
+    def _stream(n: int):
+        from graph.parallel import ExtractionStream
+
+        def sink(j: int, result) -> None:
+            doc_id = streamed[j]
+            extracted[doc_id] = result
+            if store is not None and not isinstance(result, Failure):
+                store.put(known_keys.pop(doc_id, None) or document_key_of[doc_id], result)
+
+        return ExtractionStream(ner, n, sink, progress)
+
+    document_key_of: dict[str, str] = {}
+
+    def to_stream(doc: Document) -> None:
+        streamed.append(doc.id)
+        where[doc.id] = _where(doc)
+        if store is not None and doc.id not in known_keys:
+            document_key_of[doc.id] = document_key(doc, ner, version)
+        stream.add(doc)
+
+    early = None
     try:
+        with collector.quiet():
+            scan.survey(on_pending)
+        if (pending and stream is None and scan.deferred >= OVERLAP_MIN_CACHED and local):
+            # few documents to extract and many cached ones to load: extract in another process
+            # meanwhile (its start-up, loading the models, costs seconds)
+            from concurrent.futures import ThreadPoolExecutor
+
+            early = ThreadPoolExecutor(max_workers=1, thread_name_prefix="forumgraph-extract")
+            extracting = early.submit(extract, pending, True)
+            pending = []
         with collector.quiet():
             late = scan.load()
             items, report.skipped = scan.result()
@@ -430,6 +481,11 @@ def _run_build(paths, out_dir, ner, strict, progress, jobs, cache, cache_dir, sc
         del items
         if progress and store is not None:
             progress(f"cache: {len(slots) - todo} of {len(slots)} documents reused, {todo} to extract")
+        if stream is not None:
+            for d in late:
+                to_stream(d)
+            late.clear()
+            stream.finish()
         if early is not None:
             extracting.result()
         pending.extend(late)   # one list, emptied as its documents are extracted
@@ -438,6 +494,8 @@ def _run_build(paths, out_dir, ner, strict, progress, jobs, cache, cache_dir, sc
     finally:
         if early is not None:
             early.shutdown(wait=True)
+        if stream is not None:
+            stream.close()
     if store is not None and not store.writable and progress:
         progress(f"cache folder {store.root} is not writable: results were not cached")
     records = []

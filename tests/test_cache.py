@@ -119,14 +119,21 @@ def test_pipeline_version_hashes_extractor_sources():
     assert cache_mod.pipeline_version() == cache_mod.pipeline_version()
 
 
-def test_unwritable_cache_never_costs_the_build(tmp_path, monkeypatch):
-    def fail(path, data):
-        raise PermissionError("read-only")
-
-    monkeypatch.setattr(cache_mod, "write_bytes", fail)
+def test_unwritable_cache_never_costs_the_build(tmp_path):
+    (tmp_path / "c").write_text("a file where the cache folder would be", encoding="utf-8")
     store = RecordCache(tmp_path / "c")
     from extractors.records import DocumentRecords
 
     assert store.put("ab" * 32, DocumentRecords(doc="x")) is False
     assert store.writable is False
     assert store.get("ab" * 32) is None
+
+
+def test_entries_are_written_whole_and_leave_no_temporary_file(tmp_path):
+    from extractors.records import DocumentRecords
+
+    store = RecordCache(tmp_path / "c")
+    records = DocumentRecords(doc="x", title="題")
+    assert store.put("cd" * 32, records) and store.put("cd" * 32, records)   # a new shard, then over itself
+    assert [p.name for p in (tmp_path / "c").rglob("*") if p.is_file()] == [f"{'cd' * 32}.cache"]
+    assert store.get("cd" * 32) == records

@@ -81,3 +81,34 @@ def test_lac_worker_starts_spacy_without_pytorch_and_leaves_it_importable():
                        cwd=Path(__file__).resolve().parent.parent)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["False", "False", "3"]
+
+
+def test_workers_fed_while_reading_write_the_same_bytes(corpus, single, tmp_path, monkeypatch):
+    """Extraction streamed to the workers as files are read (from the third document on)."""
+    from graph import runner
+
+    monkeypatch.setattr(runner, "STREAM_MIN_DOCUMENTS", 3)
+    messages: list[str] = []
+    report = run_build([corpus], tmp_path, jobs=2, progress=messages.append)
+    assert report.documents == 10
+    assert "extracted 10/10 documents (2 processes)" in messages
+    assert _outputs(tmp_path) == _outputs(single)
+    calls: list[str] = []
+    monkeypatch.setattr(pipeline.Extractor, "_make_doc", lambda self, doc: calls.append(doc.id))
+    run_build([corpus], tmp_path, jobs=2)          # every record was cached
+    assert calls == []
+    assert _outputs(tmp_path) == _outputs(single)
+
+
+def test_extraction_stream_hands_back_results_by_position():
+    from extractors.documents import read_path
+    from graph.parallel import ExtractionStream
+
+    docs = [d for f in sorted(SEEDS.glob("*.txt"))[:3] for d in read_path(f)[0]]
+    got: dict[int, object] = {}
+    stream = ExtractionStream("lac", 2, got.__setitem__, batch=2)
+    for d in docs:
+        stream.add(d)
+    stream.finish()
+    assert sorted(got) == [0, 1, 2]
+    assert [got[i].doc for i in range(3)] == [d.id for d in docs]
