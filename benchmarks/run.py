@@ -3,7 +3,8 @@
     python benchmarks/run.py --sizes 100 1000 [10000] [--seed 0] [--ner lac]
 
 For each size: generate (or reuse) the corpus under benchmarks/.corpus/, run
-`forumgraph build` in a subprocess, read its peak RSS and wall time, count
+`forumgraph build` in a subprocess, read its peak RSS (the largest single process) and wall
+time, sample the memory of all its processes together (sum of RSS and of PSS), count
 nodes/edges in graph.graphml, then in a separate process load graph.json and
 time every writer in graph.export.WRITERS. Prints a Markdown table and merges
 the results into benchmarks/results.json (keyed by size).
@@ -66,16 +67,82 @@ def _wall(text: str) -> float:
     return int(h or 0) * 3600 + int(mi) * 60 + float(s)
 
 
+def _tree(root: int) -> list[int]:
+    """`root` and every process descended from it (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(children.get(pid, []))
+    return out
+
+
+def _memory_kib(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) of one process in KiB; PSS splits pages shared after a fork between the sharers."""
+    rss = pss = 0
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Rss:"):
+                    rss = int(line.split()[1])
+                elif line.startswith("Pss:"):
+                    pss = int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return rss, pss
+
+
+class TreeMemory:
+    """Peak memory of a build and all its processes (extraction workers, export writers), sampled
+    every `every` seconds: the sum of RSS and the sum of PSS over the process tree."""
+
+    def __init__(self, root: int, every: float = 0.25):
+        import threading
+
+        self.root, self.every = root, every
+        self.peak_rss = self.peak_pss = self.peak_processes = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            pids = _tree(self.root)
+            sums = [_memory_kib(p) for p in pids]
+            self.peak_rss = max(self.peak_rss, sum(r for r, _ in sums))
+            self.peak_pss = max(self.peak_pss, sum(p for _, p in sums))
+            self.peak_processes = max(self.peak_processes, len(pids))
+            self._stop.wait(self.every)
+
+    def stop(self) -> dict:
+        self._stop.set()
+        self._thread.join()
+        return {"peak_tree_rss_mib": round(self.peak_rss / 1024, 1), "peak_tree_pss_mib": round(self.peak_pss / 1024, 1)}
+
+
 def timed_build(corpus_dir: Path, out_dir: Path, ner: str) -> dict:
     cmd = forumgraph_cmd() + ["build", str(corpus_dir), "--out", str(out_dir), "--ner", ner, "-q"]
     if Path("/usr/bin/time").exists():
-        p = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True, cwd=ROOT)
-        if p.returncode:
-            raise SystemExit(f"build failed ({p.returncode}):\n{p.stderr[-3000:]}")
-        rss_kib = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr).group(1))
-        cpu = sum(float(re.search(rf"{k} time \(seconds\): ([\d.]+)", p.stderr).group(1)) for k in ("User", "System"))
-        return {"wall_s": round(_wall(p.stderr), 2), "cpu_s": round(cpu, 2), "peak_rss_mib": round(rss_kib / 1024, 1),
-                "measured_by": "/usr/bin/time -v", "stdout": p.stdout.strip()}
+        proc = subprocess.Popen(["/usr/bin/time", "-v", *cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, cwd=ROOT)
+        tree = TreeMemory(proc.pid) if Path("/proc/self/smaps_rollup").exists() else None
+        stdout, stderr = proc.communicate()
+        memory = tree.stop() if tree else {}
+        if proc.returncode:
+            raise SystemExit(f"build failed ({proc.returncode}):\n{stderr[-3000:]}")
+        rss_kib = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", stderr).group(1))
+        cpu = sum(float(re.search(rf"{k} time \(seconds\): ([\d.]+)", stderr).group(1)) for k in ("User", "System"))
+        return {"wall_s": round(_wall(stderr), 2), "cpu_s": round(cpu, 2), "peak_rss_mib": round(rss_kib / 1024, 1),
+                **memory, "measured_by": "/usr/bin/time -v", "stdout": stdout.strip()}
     t = time.perf_counter()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     p = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
@@ -120,11 +187,11 @@ def bench(n: int, seed: int, ner: str) -> dict:
 
 def table(results: list[dict]) -> str:
     writers = list(results[0]["export"]["writers"]) if results else []
-    head = ["articles", "chars", "wall s", "CPU s", "chars/s (wall)", "chars/CPU-s", "articles/s", "peak MiB", "nodes", "edges", "export total s"]
+    head = ["articles", "chars", "wall s", "CPU s", "chars/s (wall)", "chars/CPU-s", "articles/s", "peak MiB", "peak MiB, all processes (PSS)", "nodes", "edges", "export total s"]
     head += [f"{w} s" for w in writers]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in results:
-        row = [r["articles"], r["chars"], r["wall_s"], r.get("cpu_s", "-"), r["chars_per_s"], r.get("chars_per_cpu_s", "-"), r["articles_per_s"], r["peak_rss_mib"],
+        row = [r["articles"], r["chars"], r["wall_s"], r.get("cpu_s", "-"), r["chars_per_s"], r.get("chars_per_cpu_s", "-"), r["articles_per_s"], r["peak_rss_mib"], r.get("peak_tree_pss_mib", "-"),
                r["nodes"], r["edges"], r["export_total_s"]]
         row += [r["export"]["writers"][w]["seconds"] for w in writers]
         lines.append("| " + " | ".join(str(x) for x in row) + " |")
