@@ -32,7 +32,7 @@ def gexf_graph(g: nx.MultiDiGraph) -> nx.MultiDiGraph:
         r, gr, b = rgb(kind_style(str(d.get("kind", "")))[0])
         d["viz"] = {"color": {"r": r, "g": gr, "b": b, "a": 1.0}, "size": node_size(neighbour_count(flat, n))}
     for _u, _v, k, d in flat.edges(keys=True, data=True):
-        d["id"] = k                                  # the unique e0, e1… ids, not a counter of networkx'
+        d["id"] = k                                  # the stable flatten.edge_ids, not a counter of networkx'
         d.setdefault("label", d.get("relation", ""))  # Gephi shows edge labels from this
     return flat
 

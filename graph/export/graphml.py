@@ -1,8 +1,8 @@
 """GraphML that Gephi and `../shared/eval/score.py` read as it is.
 
 The bytes of networkx' lxml writer on the flattened graph (`prettyprint`,
-`named_key_ids`, the unique e0, e1… keys as edge ids), written as text in one
-pass (`stream.py`); U+2028/2029 as character references, since XML parsers in
+`named_key_ids`, the stable, unique keys of `flatten.edge_ids` as edge ids), written
+as text in one pass (`stream.py`); U+2028/2029 as character references, since XML parsers in
 browsers (graphology) turn raw ones into line breaks.
 """
 from __future__ import annotations

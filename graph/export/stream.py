@@ -102,8 +102,9 @@ GEXF_GRAPH_SPECIAL = {"mode", "name"}
 
 class GEXFFormat(_Format):
     """graph.gexf: networkx.write_gexf(version="1.2draft", prettyprint=True) of the flattened graph
-    with viz colour and size per node and each edge's e<i> key as its id and its relation as
-    label (see gexf.gexf_graph); no lastmodifieddate; U+2028/2029 as character references."""
+    with viz colour and size per node and each edge's stable id (flatten.edge_ids) as its id and
+    its relation as label (see gexf.gexf_graph); no lastmodifieddate; U+2028/2029 as character
+    references."""
 
     def __init__(self, fg: FlatGraph, found: list):
         self.sizes = {s: node_size(c) for s, c in fg.flat_neighbour_counts().items()}
