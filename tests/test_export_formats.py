@@ -43,6 +43,11 @@ def test_same_input_same_bytes(tmp_path, make):
 def test_no_temporary_files_left(tmp_path):
     write_all(sample_graph(), tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(WRITERS)
+    write_all(sample_graph(), tmp_path, reuse=True)
+    write_all(sample_graph(), tmp_path, reuse=True)   # the second time reusing the first's files
+    # the outputs, and the hidden folder of the previous files' fragment indexes (fragments.py)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*WRITERS, ".forumgraph-cache"])
+    assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".tmp")]
 
 
 def test_json_round_trip_keeps_lists(tmp_path):

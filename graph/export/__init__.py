@@ -8,6 +8,11 @@ GraphML, GEXF and the two CSV tables show the same flattened attributes;
 rather than flattening it once per file. On a large graph two processes write
 (the build process and one forked from it, `workers.py`); FORUMGRAPH_EXPORT_JOBS=1
 keeps it to one.
+
+With `reuse`, graph.graphml, graph.gexf, graph.json and the CSV tables copy from
+the previous build's files the chunks of nodes and edges that did not change,
+instead of rendering them again (`fragments.py`; sidecars in
+`<out>/.forumgraph-cache/exports/`). The files are the same bytes either way.
 """
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ from graph.export.atomic import inside, remove_stale_temps
 from graph.export.coattendance import write_coattendance
 from graph.export.csv_export import write_edges_csv, write_nodes_csv
 from graph.export.flatten import sharing_flat
+from graph.export.fragments import CACHE_DIRNAME
 from graph.export.gexf import write_gexf
 from graph.export.graphml import write_graphml
 from graph.export.html import write_html
@@ -43,6 +49,9 @@ WRITERS: dict[str, Writer] = {
     "graph.html": write_html,
     "graph.db": write_query_index,       # the query index (graph/query_index.py)
 }
+
+# writers that take `reuse=` (copy what did not change from the previous file; fragments.py)
+REUSING: set[Writer] = {write_graphml, write_gexf, write_json, write_nodes_csv, write_edges_csv}
 
 # writers that are one format of the shared pass (`stream.FORMATS`), by the name of that format
 SHARED_PASS: dict[Writer, str] = {
@@ -100,13 +109,20 @@ def _memory_kib() -> tuple[int | None, int | None]:
 
 
 def write_all(g: nx.MultiDiGraph, out_dir: str | os.PathLike, progress: Callable[[str], None] | None = None,
-              jobs: int | None = None) -> list[str]:
+              jobs: int | None = None, reuse: bool | None = None) -> list[str]:
     """Write every format of `WRITERS` into `out_dir`; returns the paths in `WRITERS` order.
 
     `progress(name)` is called as each file is complete. `jobs` processes write (default
     `export_jobs(g)`); with more than one, the formats are shared out between processes
-    forked from this one (`workers.py`), each file still written atomically."""
+    forked from this one (`workers.py`), each file still written atomically. With `reuse`,
+    the writers of `REUSING` copy what did not change from the files of the previous write
+    (fragments.py), same bytes, and keep their sidecars in `<out_dir>/.forumgraph-cache/`;
+    with `reuse=False` they write in full and neither read nor write anything there. The
+    default (None) reuses when that folder exists, i.e. when the build keeps its cache in
+    the output folder (a build with `--no-cache` or another cache folder passes its choice)."""
     paths = {name: inside(out_dir, name) for name in WRITERS}
+    if reuse is None:
+        reuse = (Path(out_dir) / CACHE_DIRNAME).is_dir()
     # the folder first: with two processes any writer may be the first to run, and not every
     # writer makes it (graph.db's does not)
     Path(out_dir).mkdir(parents=True, exist_ok=True)
@@ -114,15 +130,28 @@ def write_all(g: nx.MultiDiGraph, out_dir: str | os.PathLike, progress: Callable
         remove_stale_temps(path)
     jobs = export_jobs(g) if jobs is None else jobs
     together = {name: paths[name] for name, writer in WRITERS.items() if SHARED_PASS.get(writer) == name}
-    others = [name for name in WRITERS if name not in together]
+    # with reuse, graph.json is written right after the shared pass, in the same process: both
+    # need the chunks' content digests of every node and edge (fragments.plan, seconds on a large
+    # graph), computed once there rather than once per process or before the processes fork
+    with_json = [name for name, writer in WRITERS.items() if writer is write_json] if reuse and together else []
+    others = [name for name in WRITERS if name not in together and name not in with_json]
     if jobs > 1:
         # longest first, so that the processes finish together; a writer not timed here counts as long
         others.sort(key=lambda name: -TASK_WEIGHT.get(name, 10))
     tasks: list[Task] = []
     if together:   # the longest task, and where graph.graphml, the first of WRITERS, is written
-        tasks.append(Task(list(together), lambda: write_flat(g, together)))
+        def shared_pass() -> None:
+            write_flat(g, together, reuse=reuse)
+            for name in with_json:
+                write_json(g, paths[name], reuse=reuse)
+
+        tasks.append(Task([*together, *with_json], shared_pass))
     for name in others:
-        tasks.append(Task([name], lambda writer=WRITERS[name], path=paths[name]: writer(g, path)))
+        writer = WRITERS[name]
+        if writer in REUSING:
+            tasks.append(Task([name], lambda writer=writer, path=paths[name]: writer(g, path, reuse=reuse)))
+        else:
+            tasks.append(Task([name], lambda writer=writer, path=paths[name]: writer(g, path)))
     # no cyclic garbage collection while writing: the writers make no reference cycles (reference
     # counting frees what they make), and each full collection walks every object of the graph
     # (over a second in all on 10,000 articles) and, in a forked writer, would copy them all

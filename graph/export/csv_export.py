@@ -21,9 +21,9 @@ def edges_csv(g: nx.MultiDiGraph) -> str:
     return flat_bytes(g, "edges.csv").decode("utf-8")
 
 
-def write_nodes_csv(g: nx.MultiDiGraph, path: str | os.PathLike) -> None:
-    write_flat(g, {"nodes.csv": path})
+def write_nodes_csv(g: nx.MultiDiGraph, path: str | os.PathLike, reuse: bool = False) -> None:
+    write_flat(g, {"nodes.csv": path}, reuse=reuse)
 
 
-def write_edges_csv(g: nx.MultiDiGraph, path: str | os.PathLike) -> None:
-    write_flat(g, {"edges.csv": path})
+def write_edges_csv(g: nx.MultiDiGraph, path: str | os.PathLike, reuse: bool = False) -> None:
+    write_flat(g, {"edges.csv": path}, reuse=reuse)

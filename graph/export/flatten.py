@@ -20,7 +20,8 @@ import hashlib
 import json
 import re
 from contextlib import contextmanager
-from itertools import islice
+from itertools import chain, islice
+from operator import itemgetter
 from json.encoder import JSONEncoder
 from typing import Iterable, Iterator, Sequence
 
@@ -213,7 +214,9 @@ class FlatGraph:
         self._order: list[int] | None = None   # flat iteration order of the sorted edges, if not identity
         self._sorted: list[tuple] | None = None
         self._ids: list[str] | None = None
+        self._counts: dict[str, int] | None = None
         self._found: list | None = None
+        self.fragments = None   # fragments.Plan of this graph, once computed (shared by the writers)
 
     # ------------------------------------------------------------ nodes
 
@@ -338,7 +341,12 @@ class FlatGraph:
     # ------------------------------------------------------------ degrees
 
     def flat_neighbour_counts(self) -> dict[str, int]:
-        """Distinct neighbours (either direction) of each node of the flattened graph."""
+        """Distinct neighbours (either direction) of each node of the flattened graph (computed once)."""
+        if self._counts is None:
+            self._counts = self._neighbour_counts()
+        return self._counts
+
+    def _neighbour_counts(self) -> dict[str, int]:
         g = self.g
         if self.identity:
             return {n: len(g._succ[n].keys() | g._pred[n].keys()) for n in self.groups}
@@ -352,6 +360,8 @@ class FlatGraph:
     def neighbour_count_in_g(self, s: str) -> int:
         """What `graph.query.neighbour_count(g, flat id)` gives (the CSV's Degree); for a flat id
         that is no node of `g` (its id held illegal characters), that of its first original."""
+        if self.identity:   # the same count (GEXF sizes need all of them anyway)
+            return self.flat_neighbour_counts()[s]
         g = self.g
         n = s if s in g else self.groups[s][0]
         return len(g._succ[n].keys() | g._pred[n].keys())
@@ -388,8 +398,19 @@ def _discover(fg: FlatGraph) -> list[tuple[str, str, type, int]]:
         if sig not in sigs:   # edges of one shape add nothing new after the first
             sigs.add(sig)
             meet("node", ((k, d[k]) for k in sorted(d)), i)
+    data = list(fg.edge_signatures())
+    types = set(map(type, chain.from_iterable(map(dict.values, data))))
+    if not any(issubclass(t, (int, float)) for t in types):
+        # every value's flat type is str (the usual case): an edge adds something only if it is
+        # the first with its attribute names, found without a Python loop over the edges
+        shapes = list(map(tuple, data))
+        n = len(shapes)
+        first = dict(zip(reversed(shapes), range(n - 1, -1, -1)))   # shape -> first position
+        for shape, i in sorted(first.items(), key=itemgetter(1)):
+            meet("edge", ((k, "") for k in sorted(shape)), i)
+        return out
     sigs.clear()
-    for i, d in enumerate(fg.edge_signatures()):
+    for i, d in enumerate(data):
         sig = (*d, *map(type, d.values()))   # names then types: one shape of edge
         if sig not in sigs:
             sigs.add(sig)

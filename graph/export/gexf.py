@@ -50,5 +50,7 @@ def gexf_bytes(g: nx.MultiDiGraph) -> bytes:
     return flat_bytes(g, "graph.gexf")
 
 
-def write_gexf(g: nx.MultiDiGraph, path: str | os.PathLike) -> None:
-    write_flat(g, {"graph.gexf": path})
+def write_gexf(g: nx.MultiDiGraph, path: str | os.PathLike, reuse: bool = False) -> None:
+    """Write graph.gexf atomically; with `reuse`, copying what did not change from the previous
+    write of `path` (see fragments.py)."""
+    write_flat(g, {"graph.gexf": path}, reuse=reuse)

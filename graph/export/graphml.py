@@ -15,9 +15,12 @@ from graph.export.stream import flat_bytes, graphml_via_networkx, write_flat
 
 __all__ = ["graphml_bytes", "write_graphml", "graphml_via_networkx"]
 
+
 def graphml_bytes(g: nx.MultiDiGraph) -> bytes:
     return flat_bytes(g, "graph.graphml")
 
 
-def write_graphml(g: nx.MultiDiGraph, path: str | os.PathLike) -> None:
-    write_flat(g, {"graph.graphml": path})
+def write_graphml(g: nx.MultiDiGraph, path: str | os.PathLike, reuse: bool = False) -> None:
+    """Write graph.graphml atomically; with `reuse`, copying what did not change from the previous
+    write of `path` (see fragments.py)."""
+    write_flat(g, {"graph.graphml": path}, reuse=reuse)

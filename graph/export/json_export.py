@@ -6,21 +6,23 @@ plus a newline. json.dumps with an indent runs Python's pure-Python encoder
 (CPython's C encoder has no indent), which took most of the time on large
 graphs; `IndentedJSON` writes the same text, using the C encoder for every
 container that holds only scalars and Python only for the nesting, and
-streams the nodes and edges to the file a chunk at a time.
+streams the nodes and edges to the file a chunk at a time. With `reuse`, the
+chunks are those of `fragments.plan`, and one the previous file holds is copied
+from it (fragments.py).
 """
 from __future__ import annotations
 
 import json
 import os
 import re
-from itertools import islice
 from json.encoder import JSONEncoder, encode_basestring
-from typing import IO, Iterable
+from typing import IO, Sequence
 
 import networkx as nx
 
-from graph.export.atomic import atomic_open
+from graph.export import fragments
 from graph.export.flatten import CHUNK, FlatGraph, prepared, xml_safe
+from graph.export.fragments import Output, sorted_nodes
 
 try:
     from json.encoder import c_make_encoder
@@ -280,39 +282,50 @@ def _raw(value):
     return value
 
 
-def _write_list(fh: IO[bytes], make, items: Iterable, level: int, fast=None) -> None:
-    """A list of records (`make(*item)`) at `level`, streamed in chunks."""
-    it = iter(items)
-    first = True
+def _write_list(out: Output, make, items: Sequence, level: int, fast=None,
+                run: fragments.Run | None = None, salt: bytes = b"") -> None:
+    """A list of records (`make(*item)`) at `level`, written a chunk at a time: fixed-size
+    chunks, or with a `run` (fragments.Plan) its chunks, each copied from the previous file
+    where `out` knows its key. A chunk's bytes start with the list separator but for the first."""
     outer = " " * (level - 1)
     pad = " " * level
-    while True:
-        chunk = list(islice(it, CHUNK))
-        if not chunk:
-            break
-        fh.write((("[\n" + pad) if first else (",\n" + pad)).encode("utf-8") + _records_bytes(make, chunk, level, fast))
-        first = False
-    fh.write(b"[]" if first else ("\n" + outer + "]").encode("utf-8"))
-
-
-def _sorted_nodes(g: nx.MultiDiGraph) -> list:
-    nodes = list(g.nodes)
-    return sorted(nodes) if all(type(n) is str for n in nodes) else sorted(nodes, key=str)
+    if not items:
+        out.write(b"[]")
+        return
+    out.write(("[\n" + pad).encode("utf-8"))
+    sep = (",\n" + pad).encode("utf-8")
+    if run is None:
+        for start in range(0, len(items), CHUNK):
+            data = _records_bytes(make, items[start:start + CHUNK], level, fast)
+            out.write(data if start == 0 else sep + data)
+    else:
+        for start, end, digest in run.chunks():
+            k = fragments.key(salt, digest, b"first" if start == 0 else b"")
+            if not out.copy(k):
+                data = _records_bytes(make, items[start:end], level, fast)
+                out.chunk(k, data if start == 0 else sep + data)
+    out.write(("\n" + outer + "]").encode("utf-8"))
 
 
 def write_json_to(g: nx.MultiDiGraph, fh: IO[bytes], fg: FlatGraph | None = None) -> None:
     """json_text(g) as UTF-8 into `fh`, a chunk of nodes or edges at a time."""
+    _write_json(g, Output(fh), fg or prepared(g), None)
+
+
+def _write_json(g: nx.MultiDiGraph, out: Output, fg: FlatGraph, plan: fragments.Plan | None) -> None:
     if c_make_encoder is None:  # pragma: no cover
-        fh.write(json_text_reference(g).encode("utf-8"))
+        out.write(json_text_reference(g).encode("utf-8"))
         return
-    fg = fg or prepared(g)
+    salt = fragments.salt("graph.json")
     # top-level keys in sorted order: directed, edges, graph, multigraph, nodes
-    fh.write(b'{\n "directed": true,\n "edges": ')
-    _write_list(fh, _edge_record, fg.sorted_edges(), 2, fast=_EdgeShapes().text)
+    out.write(b'{\n "directed": true,\n "edges": ')
+    _write_list(out, _edge_record, fg.sorted_edges(), 2, fast=_EdgeShapes().text,
+                run=plan.json_edges if plan else None, salt=salt + b"edges")
     graph = _CLEANED.encode(_clean(dict(g.graph)), 1)
-    fh.write(f',\n "graph": {graph},\n "multigraph": true,\n "nodes": '.encode("utf-8"))
-    _write_list(fh, lambda n, clean=_clean: _node_record(g, n, clean), ((n,) for n in _sorted_nodes(g)), 2)
-    fh.write(b"\n}\n")
+    out.write(f',\n "graph": {graph},\n "multigraph": true,\n "nodes": '.encode("utf-8"))
+    _write_list(out, lambda n, clean=_clean: _node_record(g, n, clean), [(n,) for n in sorted_nodes(g)], 2,
+                run=plan.json_nodes if plan else None, salt=salt + b"nodes")
+    out.write(b"\n}\n")
 
 
 def json_text_reference(g: nx.MultiDiGraph) -> str:
@@ -328,6 +341,11 @@ def json_text(g: nx.MultiDiGraph) -> str:
     return buf.getvalue().decode("utf-8")
 
 
-def write_json(g: nx.MultiDiGraph, path: str | os.PathLike) -> None:
-    with atomic_open(path, "wb") as fh:
-        write_json_to(g, fh)
+def write_json(g: nx.MultiDiGraph, path: str | os.PathLike, reuse: bool = False) -> None:
+    """graph.json, atomically. With `reuse`, the chunks that did not change since the previous
+    write are copied from the previous file (fragments.py): the same bytes."""
+    fg = prepared(g)
+    plan = fragments.plan(fg) if reuse else None
+    salts = {"graph.json": fragments.salt("graph.json")} if reuse else None
+    fragments.write_files({"graph.json": path}, salts,
+                          lambda outs: _write_json(g, outs["graph.json"], fg, plan))
