@@ -519,5 +519,9 @@ def _run_build(paths, out_dir, ner, strict, progress, jobs, cache, cache_dir, sc
         g = build_graph(records)
     del records
     report.nodes, report.edges = g.number_of_nodes(), g.number_of_edges()
-    report.written = write_all(g, out_dir, progress=(lambda name: progress(f"wrote {name}")) if progress else None)
+    # what did not change is copied from the previous files (their records live beside the
+    # extraction cache when it is in the output folder, the default)
+    reuse = cache and (cache_dir is None or Path(cache_dir).resolve() == (Path(out_dir) / CACHE_DIRNAME).resolve())
+    report.written = write_all(g, out_dir, progress=(lambda name: progress(f"wrote {name}")) if progress else None,
+                               reuse=reuse)
     return report

@@ -465,3 +465,15 @@ def test_corrupt_entry_of_one_document_of_a_many_document_file(tmp_path, reads, 
         assert calls == [docs[1].id]
         assert reads == ["three.jsonl"] * (2 if index_too else 1)
         assert _outputs(out) == before
+
+
+def test_exports_keep_their_fragment_records_only_beside_a_cache_in_the_output_folder(tmp_path):
+    corpus = _corpus(tmp_path, 2)
+    runner.run_build([corpus], tmp_path / "out")
+    kept = {p.name for p in (tmp_path / "out" / CACHE_DIRNAME / "exports").iterdir()}
+    assert kept >= {f"{name}.fragments" for name in ("graph.graphml", "graph.gexf", "graph.json", "nodes.csv", "edges.csv")}
+    runner.run_build([corpus], tmp_path / "plain", cache=False)
+    runner.run_build([corpus], tmp_path / "elsewhere", cache_dir=tmp_path / "store")
+    assert not (tmp_path / "plain" / CACHE_DIRNAME).exists()
+    assert not (tmp_path / "elsewhere" / CACHE_DIRNAME).exists()
+    assert _outputs(tmp_path / "plain") == _outputs(tmp_path / "out") == _outputs(tmp_path / "elsewhere")
