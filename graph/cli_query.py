@@ -23,6 +23,7 @@ from graph.query_index import QueryIndex, QueryIndexError, index_path
 from graph.query_memo import QueryMemo
 
 FORMATS = click.Choice(["table", "json", "csv"])
+COATTENDEES_SHOWN = 20   # a hub of a large corpus meets thousands: a table of them helps nobody
 
 
 # ---------------------------------------------------------------- output
@@ -138,11 +139,21 @@ class Source:
     def find(self, name: str, kind: str | None = None) -> str:
         return self.index.find(name, kind) if self.index else q.find_node(self._graph, name, kind)
 
-    def person(self, name: str) -> dict:
+    def person(self, name: str, coattendees: int = 0) -> dict:
+        """`query.person_profile`, its co-attendees cut to the first `coattendees` (0: all), and
+        how many there are in all (`coattendees_total`)."""
         if not self.index:
-            return q.person_profile(self._graph, name)
-        p = self.index.find(name, "person")
-        return q.person_profile(self.index.node_view(p), p, coattendees=self.index.coattendees(p))
+            profile = q.person_profile(self._graph, name)
+            total = len(profile["coattendees"])
+        else:
+            p = self.index.find(name, "person")
+            profile = q.person_profile(self.index.node_view(p), p,
+                                       coattendees=self.index.coattendees(p, limit=coattendees))
+            total = self.index.coattendee_count(p)
+        if coattendees:
+            profile["coattendees"] = profile["coattendees"][:coattendees]
+        profile["coattendees_total"] = total
+        return profile
 
     def event(self, name: str) -> dict:
         if not self.index:
@@ -232,18 +243,23 @@ def coattend(src: Source, min_shared: int, person: str | None, limit: int, fmt: 
 
 @query.command()
 @click.argument("name")
+@click.option("-c", "--coattendees", "limit", default=COATTENDEES_SHOWN, show_default=True,
+              type=click.IntRange(min=0), help="co-attendees to list, most shared events first (0 = all)")
 @format_option
 @click.pass_obj
-def person(src: Source, name: str, fmt: str) -> None:
+def person(src: Source, name: str, limit: int, fmt: str) -> None:
     """Titles by organization, events with participation, co-attendees (NAME in either script, or an alias)."""
     def run() -> None:
-        p = src.person(name)
+        p = src.person(name, limit)
         header = p["person"] + (f"  (aliases: {'、'.join(p['aliases'])})" if p["aliases"] else "")
         co = [{**c, "events_text": "、".join(c["events"])} for c in p["coattendees"]]
+        title = "Co-attendees"
+        if fmt == "table" and len(co) < p["coattendees_total"]:   # (csv keeps the plain section name)
+            title += f" ({len(co)} of {p['coattendees_total']}, most shared events first; --coattendees 0 for all)"
         emit(fmt, p, [
             ("Titles", p["roles"], ["organization", "titles"]),
             ("Events", p["events"], ["date", "event", "participation"]),
-            ("Co-attendees", co, ["person", "shared", "events_text"]),
+            (title, co, ["person", "shared", "events_text"]),
         ], header)
     _run(run)
 

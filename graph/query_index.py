@@ -666,6 +666,11 @@ class QueryIndex:
             (person, person)).fetchall()
         return self._pair_dicts(rows, min_shared, limit)
 
+    def coattendee_count(self, person: str, min_shared: int = 1) -> int:
+        """How many persons `coattendees(person, min_shared)` lists without a limit."""
+        return self.con.execute("SELECT count(*) FROM pairs WHERE (a = ? OR b = ?) AND shared >= ?",
+                                (person, person, min_shared)).fetchone()[0]
+
     def coattend(self, min_shared: int = 1, limit: int = 0) -> list[dict]:
         """`query.coattend(g)` (all pairs) from the pairs stored at build time, best first."""
         sql = "SELECT a, b, la, lb, events FROM pairs WHERE shared >= ? ORDER BY shared DESC, la, lb, a, b"

@@ -168,3 +168,23 @@ def test_a_broken_index_is_reported_and_the_graph_file_read(tmp_path):
     assert "graph.db" in r.stderr and "reading the graph file instead" in r.stderr
     r = CliRunner().invoke(cli, ["query", str(tmp_path / INDEX_NAME), "top"])
     assert r.exit_code == 1 and "not a forumgraph query index" in r.output
+
+
+def test_person_lists_the_first_coattendees_and_says_how_many_there_are(tmp_path):
+    g = large_graph(persons=300, events=12)
+    write_all(g, tmp_path)
+    write_query_index(g, tmp_path / INDEX_NAME)
+    everyone = q.coattend(g, person="person:甲0")
+    assert len(everyone) > 20
+    for source in (str(tmp_path), str(tmp_path / "graph.json")):
+        shown = json.loads(run("query", source, "person", "测试人0", "-c", "3", "--format", "json").output)
+        assert shown["coattendees_total"] == len(everyone)
+        assert [c["id"] for c in shown["coattendees"]] == [r["b_id"] for r in everyone[:3]]
+        default = json.loads(run("query", source, "person", "测试人0", "--format", "json").output)
+        assert len(default["coattendees"]) == 20
+        every = json.loads(run("query", source, "person", "测试人0", "-c", "0", "--format", "json").output)
+        assert [c["id"] for c in every["coattendees"]] == [r["b_id"] for r in everyone]
+        text = run("query", source, "person", "测试人0", "-c", "3").output
+        assert f"Co-attendees (3 of {len(everyone)}, most shared events first; --coattendees 0 for all)" in text
+    assert run("query", str(tmp_path), "person", "测试人0", "-c", "3").output == \
+        run("query", str(tmp_path / "graph.json"), "person", "测试人0", "-c", "3").output
