@@ -251,15 +251,23 @@ class Attendance:
     def pairs(self) -> Iterable[tuple[str, str, list[str]]]:
         """(a, b, most specific shared events) for every pair a < b that shared an event."""
         for a in sorted(self.events):
-            shared: dict[str, set[str]] = defaultdict(set)
-            for e in self.events[a]:
-                people = self.attendees[e]
-                for b in people[bisect.bisect_right(people, a):]:
-                    shared[b].add(e)
-            for b in sorted(shared):
-                specific = self.specific(shared[b])
-                if specific:
-                    yield a, b, specific
+            for b, specific in self.pairs_of(a):
+                yield a, b, specific
+
+    def pairs_of(self, a: str) -> list[tuple[str, list[str]]]:
+        """`pairs()` of one person: (b, most specific shared events) for each b after `a`, sorted by
+        b (the co-attendance export computes only the persons whose pairs may have changed)."""
+        shared: dict[str, set[str]] = defaultdict(set)
+        for e in self.events.get(a, ()):
+            people = self.attendees[e]
+            for b in people[bisect.bisect_right(people, a):]:
+                shared[b].add(e)
+        out = []
+        for b in sorted(shared):
+            specific = self.specific(shared[b])
+            if specific:
+                out.append((b, specific))
+        return out
 
 
 def coattend(g: nx.MultiDiGraph, min_shared: int = 1, person: str | None = None, limit: int = 0) -> list[dict]:
