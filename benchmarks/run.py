@@ -105,7 +105,7 @@ class TreeMemory:
     """Peak memory of a build and all its processes (extraction workers, export writers), sampled
     every `every` seconds: the sum of RSS and the sum of PSS over the process tree."""
 
-    def __init__(self, root: int, every: float = 0.25):
+    def __init__(self, root: int, every: float = 1.0):
         import threading
 
         self.root, self.every = root, every
