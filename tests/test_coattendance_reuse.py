@@ -488,3 +488,18 @@ def test_reuse_off_reads_and_writes_nothing_in_the_cache_folder(tmp_path, monkey
     assert written[NAME][0] == 0
     assert path.read_bytes() == coattendance_bytes(_attend(_unattend(new.copy())))
 
+
+def test_write_all_reuses_it(tmp_path, written):
+    old = large_graph(400, 30)
+    new = _attend(old.copy())
+    out = tmp_path / "out"
+    (out / fragments.CACHE_DIRNAME).mkdir(parents=True)   # as a build with its cache in the output folder
+    write_all(old, out, jobs=1)
+    assert fragments.sidecar_path(out / NAME).exists()
+    write_all(new, out, jobs=1)
+    assert (out / NAME).read_bytes() == coattendance_bytes(new)
+    copied, rendered = written[NAME]
+    assert rendered < copied / 10, written
+    write_all(new, tmp_path / "two", jobs=2, reuse=True)
+    write_all(old, tmp_path / "two", jobs=2, reuse=True)
+    assert (tmp_path / "two" / NAME).read_bytes() == coattendance_bytes(old)

@@ -12,7 +12,9 @@ keeps it to one.
 With `reuse`, graph.graphml, graph.gexf, graph.json and the CSV tables copy from
 the previous build's files the chunks of nodes and edges that did not change,
 instead of rendering them again (`fragments.py`; sidecars in
-`<out>/.forumgraph-cache/exports/`). The files are the same bytes either way.
+`<out>/.forumgraph-cache/exports/`), and coattendance.graphml copies the rows of
+persons whose pairs cannot have changed, computing only the others
+(`coattendance.py`). The files are the same bytes either way.
 """
 from __future__ import annotations
 
@@ -51,7 +53,7 @@ WRITERS: dict[str, Writer] = {
 }
 
 # writers that take `reuse=` (copy what did not change from the previous file; fragments.py)
-REUSING: set[Writer] = {write_graphml, write_gexf, write_json, write_nodes_csv, write_edges_csv}
+REUSING: set[Writer] = {write_graphml, write_gexf, write_json, write_nodes_csv, write_edges_csv, write_coattendance}
 
 # writers that are one format of the shared pass (`stream.FORMATS`), by the name of that format
 SHARED_PASS: dict[Writer, str] = {
