@@ -43,20 +43,6 @@ def computed(monkeypatch) -> list[str]:
     return seen
 
 
-@pytest.fixture
-def written(monkeypatch) -> dict[str, tuple[int, int]]:
-    """File name -> (bytes copied, bytes rendered) of its last write with reuse."""
-    seen: dict[str, tuple[int, int]] = {}
-    real = fragments.FragmentOutput.commit
-
-    def commit(self, path):
-        seen[Path(path).name] = (self.copied, self.rendered)
-        real(self, path)
-
-    monkeypatch.setattr(fragments.FragmentOutput, "commit", commit)
-    return seen
-
-
 def rewrite(old: nx.MultiDiGraph, new: nx.MultiDiGraph, tmp_path: Path, computed: list | None = None) -> Path:
     """Write `old` then `new` with reuse into one file; it must be `new`'s full write."""
     want = coattendance_bytes(new)   # first: `computed` is to count the second write's pairs only

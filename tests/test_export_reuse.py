@@ -35,20 +35,6 @@ REUSED = [*FLAT, "graph.json"]
 BY_WRITE_ALL = [*REUSED, "coattendance.graphml"]   # write_all's files with sidecars (tests/test_coattendance_reuse.py)
 
 
-@pytest.fixture
-def written(monkeypatch) -> dict[str, tuple[int, int]]:
-    """File name -> (bytes copied, bytes rendered) of its last write with reuse."""
-    seen: dict[str, tuple[int, int]] = {}
-    real = fragments.FragmentOutput.commit
-
-    def commit(self, path):
-        seen[Path(path).name] = (self.copied, self.rendered)
-        real(self, path)
-
-    monkeypatch.setattr(fragments.FragmentOutput, "commit", commit)
-    return seen
-
-
 def write_five(g: nx.MultiDiGraph, out: Path, reuse: bool) -> None:
     """The five files, as write_all writes them (the shared pass, then graph.json)."""
     write_flat(g, {name: out / name for name in FLAT}, reuse=reuse)
