@@ -23,8 +23,7 @@ from extractors.furniture import clean
 from extractors.normalize import fold, fold_name
 from extractors.records import (AttendanceRecord, DocumentRecords, EventRecord, Evidence, OrganizationRecord,
                                 PersonRecord, RoleRecord)
-
-PIPELINE_VERSION = "1"
+from extractors.version import PIPELINE_VERSION  # noqa: F401  (re-exported: where readers look for it)
 RULE_COMPONENTS = ["article", "persons", "title_chain", "organizations", "events", "attendance"]
 NER_BACKENDS = {"lac": "lac_ner", "hanlp": "hanlp_ner"}
 # documents per batch in Extractor.pipe: enough sentences for LAC to batch by length
