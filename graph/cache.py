@@ -37,7 +37,7 @@ from extractors.records import (AttendanceRecord, DocumentRecords, EventRecord, 
 from graph.export.atomic import write_bytes
 
 CACHE_DIRNAME = ".forumgraph-cache"
-FORMAT = 2          # bump when the entry layout (not the records) changes
+FORMAT = 3          # bump when the entry layout (not the records) changes; 3: records as a nested marshal blob
 _MAGIC = b"FGC2"
 _EXTRACTORS = Path(__file__).resolve().parent.parent / "extractors"
 
@@ -49,7 +49,7 @@ def pipeline_version() -> str:
     without anyone remembering to bump a number. Computed once per process."""
     from importlib import metadata
 
-    from extractors.pipeline import PIPELINE_VERSION
+    from extractors.version import PIPELINE_VERSION
 
     h = hashlib.sha256(f"pipeline {PIPELINE_VERSION}\n".encode())
     try:
@@ -196,6 +196,30 @@ def compact(records: DocumentRecords) -> DocumentRecords:
         return records
 
 
+@dataclasses.dataclass(frozen=True)
+class Packed:
+    """One document's records as bytes (a marshal of `records_to_tuple`): what an extraction
+    worker sends back. Pickled records objects cost the build process ~1 ms per document to
+    receive and then to encode again for the cache; these bytes travel as they are, go into
+    the cache entry as they are, and are unpacked once (`records`), compact."""
+
+    blob: bytes
+
+    def records(self) -> DocumentRecords:
+        return records_from_tuple(marshal.loads(self.blob))
+
+
+def pack(records: DocumentRecords) -> Packed | DocumentRecords:
+    """`records` packed, or as they are when the codec cannot hold them (records of another
+    layout, or a value marshal cannot store)."""
+    if not CODEC_CURRENT or type(records) is not DocumentRecords:
+        return records
+    try:
+        return Packed(marshal.dumps(records_to_tuple(records), 4))
+    except (ValueError, TypeError, AttributeError):
+        return records
+
+
 def _pack(payload: Any) -> bytes:
     body = marshal.dumps(payload, 4)
     return _MAGIC + zlib.crc32(body).to_bytes(4, "little") + body
@@ -232,22 +256,23 @@ class RecordCache:
         except OSError:
             return None
         try:
-            fmt, stored_key, records = _unpack(data)
+            fmt, stored_key, blob = _unpack(data)
             if fmt != FORMAT or stored_key != key:
                 return None
-            return records_from_tuple(records)
+            return Packed(blob).records()
         except Exception:  # noqa: BLE001 - whatever the bytes hold, a bad entry is a miss
             return None
 
-    def put(self, key: str, records: DocumentRecords) -> bool:
-        """Store an entry; False (and no further writes) when the folder is not writable —
-        a cache that cannot be written must never cost the build."""
+    def put(self, key: str, records: DocumentRecords | Packed) -> bool:
+        """Store an entry (records, or records a worker packed); False when they cannot be
+        stored, and no further writes when the folder is not writable — a cache that cannot be
+        written must never cost the build."""
         if not self.writable or not CODEC_CURRENT:
             return False
-        try:
-            data = _pack((FORMAT, key, records_to_tuple(records)))
-        except (ValueError, TypeError, AttributeError):   # a value marshal cannot store: not cached
+        packed = records if isinstance(records, Packed) else pack(records)
+        if not isinstance(packed, Packed):   # a value marshal cannot store: not cached
             return False
+        data = _pack((FORMAT, key, packed.blob))
         try:
             _write_entry(self.path(key), data)
         except OSError:

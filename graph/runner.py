@@ -278,6 +278,17 @@ def _where(doc: Document) -> str:
     return (doc.path or doc.id) + ("#" + doc.id.rpartition("#")[2] if "#" in doc.id else "")
 
 
+def _arrived(result, store, key: str):
+    """An extraction result as it is kept: cached first under `key` (in the form it came, so
+    records a worker packed are written without encoding them again), then as records (or
+    the Failure)."""
+    from graph.worker import Failure, received
+
+    if store is not None and not isinstance(result, Failure):
+        store.put(key, result)
+    return received(result)
+
+
 def _extract_here(docs: list[Document | None], ner: str, sink, progress: Progress | None, reraise: bool) -> None:
     """One process, one pipeline: the default, and what the others must equal.
     Each document leaves `docs` as it goes into the pipeline."""
@@ -348,9 +359,7 @@ def extract_all(docs: list[Document], ner: str = "lac", progress: Progress | Non
 
     def sink(j: int, result: Result) -> None:
         i = todo[j]
-        results[i] = result
-        if cache is not None and not isinstance(result, Failure):
-            cache.put(keys[i], result)
+        results[i] = _arrived(result, cache, keys[i] if cache is not None else "")
 
     _extract([docs[i] for i in todo], ner, sink, progress, failed is None, jobs, scheduler, workers)
     if cache is not None and not cache.writable and progress:
@@ -409,9 +418,7 @@ def _run_build(paths, out_dir, ner, strict, progress, jobs, cache, cache_dir, sc
         where.update((d.id, _where(d)) for d in docs)
 
         def sink(j: int, result) -> None:
-            extracted[ids[j]] = result
-            if store is not None and not isinstance(result, Failure):
-                store.put(keys[j], result)
+            extracted[ids[j]] = _arrived(result, store, keys[j] if store is not None else "")
 
         _extract(docs, ner, sink, progress, False, jobs, scheduler, workers, separate=separate)
 
@@ -440,9 +447,8 @@ def _run_build(paths, out_dir, ner, strict, progress, jobs, cache, cache_dir, sc
 
         def sink(j: int, result) -> None:
             doc_id = streamed[j]
-            extracted[doc_id] = result
-            if store is not None and not isinstance(result, Failure):
-                store.put(known_keys.pop(doc_id, None) or document_key_of[doc_id], result)
+            key = (known_keys.pop(doc_id, None) or document_key_of[doc_id]) if store is not None else ""
+            extracted[doc_id] = _arrived(result, store, key)
 
         return ExtractionStream(ner, n, sink, progress)
 
@@ -481,16 +487,19 @@ def _run_build(paths, out_dir, ner, strict, progress, jobs, cache, cache_dir, sc
         del items
         if progress and store is not None:
             progress(f"cache: {len(slots) - todo} of {len(slots)} documents reused, {todo} to extract")
-        if stream is not None:
-            for d in late:
-                to_stream(d)
-            late.clear()
-            stream.finish()
-        if early is not None:
-            extracting.result()
-        pending.extend(late)   # one list, emptied as its documents are extracted
-        del late
-        extract(pending)
+        # records arrive here by the thousand and live to the end of the build: no collections
+        # over them meanwhile (see _Collector)
+        with collector.quiet():
+            if stream is not None:
+                for d in late:
+                    to_stream(d)
+                late.clear()
+                stream.finish()
+            if early is not None:
+                extracting.result()
+            pending.extend(late)   # one list, emptied as its documents are extracted
+            del late
+            extract(pending)
     finally:
         if early is not None:
             early.shutdown(wait=True)

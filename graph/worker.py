@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from extractors.documents import Document
 from extractors.records import DocumentRecords
+from graph.cache import Packed
 
 _extractors: dict[str, object] = {}
 # a Dask worker may run several tasks in threads; one pipeline is not known to be thread-safe
@@ -24,7 +25,9 @@ class Failure:
     error: str      # "IndexError: boom"
 
 
-Result = DocumentRecords | Failure
+# what `extract_batch` sends back per document: packed records (see `graph.cache.Packed`),
+# records (in this process, or records the codec cannot pack) or a Failure
+Result = DocumentRecords | Packed | Failure
 
 
 def get_extractor(ner: str):
@@ -61,9 +64,9 @@ def _spacy_without_torch() -> None:
             del sys.modules["torch"]   # a later `import torch` (if anything asks) works as usual
 
 
-def as_result(outcome: DocumentRecords | Exception) -> Result:
-    """`Extractor.pipe`'s outcome for one document as a picklable result; records are
-    compacted (each string once: smaller to send back, and to keep for the whole build)."""
+def as_result(outcome: DocumentRecords | Exception) -> DocumentRecords | Failure:
+    """`Extractor.pipe`'s outcome for one document, in this process: records compacted (each
+    string once: they are kept for the whole build), or a Failure."""
     from graph.cache import compact
 
     if isinstance(outcome, Exception):
@@ -71,12 +74,28 @@ def as_result(outcome: DocumentRecords | Exception) -> Result:
     return compact(outcome)
 
 
+def as_sent(outcome: DocumentRecords | Exception) -> Result:
+    """`Extractor.pipe`'s outcome for one document, to send to another process: records
+    packed (`graph.cache.pack`: cheaper to send, to cache and to unpack than pickled
+    objects), or a Failure."""
+    from graph.cache import pack
+
+    if isinstance(outcome, Exception):
+        return Failure(f"{type(outcome).__name__}: {outcome}")
+    return pack(outcome)
+
+
+def received(result: Result) -> DocumentRecords | Failure:
+    """A result of `extract_batch` as records (or the Failure)."""
+    return result.records() if isinstance(result, Packed) else result
+
+
 def extract_batch(docs: list[Document], ner: str) -> list[Result]:
-    """Records (or a Failure) for each document, in order; the batch goes through
+    """Records (packed, or a Failure) for each document, in order; the batch goes through
     `Extractor.pipe`, so LAC sees the sentences of all its documents at once."""
     with _lock:
         extractor = get_extractor(ner)
-        return [as_result(r) for r in extractor.pipe(docs)]
+        return [as_sent(r) for r in extractor.pipe(docs)]
 
 
 def versioned_batch(docs: list[Document], ner: str) -> tuple[str, list[Result]]:

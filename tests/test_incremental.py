@@ -17,8 +17,8 @@ from extractors.records import (AttendanceRecord, DocumentRecords, EventRecord, 
                                 PersonRecord, RoleRecord)
 from graph import cache as cache_mod
 from graph import runner
-from graph.cache import (CACHE_DIRNAME, CODEC_CURRENT, RecordCache, StatIndex, compact, records_from_tuple,
-                         records_to_tuple)
+from graph.cache import (CACHE_DIRNAME, CODEC_CURRENT, Packed, RecordCache, StatIndex, compact, pack,
+                         records_from_tuple, records_to_tuple)
 from graph.cli import EXIT_SKIPPED, cli
 from graph.export import WRITERS
 from seed_text import SEEDS, seed_text
@@ -342,6 +342,28 @@ def test_compact_shares_equal_strings():
     c = compact(r)
     assert c == r
     assert c.persons[0].evidence[0].sentence is c.persons[1].evidence[0].sentence
+
+
+def test_packed_records_round_trip_shared_and_cache_as_the_records_do(tmp_path):
+    r = _full_records()
+    packed = pack(r)
+    assert isinstance(packed, Packed)
+    assert packed.records() == r
+    # equal strings come back as one object, as from `compact`
+    a = "同一句话。" * 3
+    two = DocumentRecords("d", persons=[PersonRecord("x", "x", [], [Evidence("d", a, 0, 1)]),
+                                        PersonRecord("y", "y", [], [Evidence("d", "".join(list(a)), 2, 3)])])
+    back = pack(two).records()
+    assert back.persons[0].evidence[0].sentence is back.persons[1].evidence[0].sentence
+    # a worker's packed records make the same cache entry as the records themselves
+    key = "ab" * 32
+    by_records, by_packed = RecordCache(tmp_path / "records"), RecordCache(tmp_path / "packed")
+    assert by_records.put(key, r) and by_packed.put(key, packed)
+    assert Path(by_records.path(key)).read_bytes() == Path(by_packed.path(key)).read_bytes()
+    assert by_packed.get(key) == r
+    # what the codec cannot hold stays records (and is not cached)
+    broken = DocumentRecords("d", persons=[PersonRecord("x", "x", None, [])])
+    assert pack(broken) is broken
 
 
 def test_entries_survive_the_round_trip_and_reject_damage(tmp_path):

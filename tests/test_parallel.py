@@ -102,7 +102,9 @@ def test_workers_fed_while_reading_write_the_same_bytes(corpus, single, tmp_path
 
 def test_extraction_stream_hands_back_results_by_position():
     from extractors.documents import read_path
+    from graph.cache import Packed
     from graph.parallel import ExtractionStream
+    from graph.worker import received
 
     docs = [d for f in sorted(SEEDS.glob("*.txt"))[:3] for d in read_path(f)[0]]
     got: dict[int, object] = {}
@@ -111,4 +113,6 @@ def test_extraction_stream_hands_back_results_by_position():
         stream.add(d)
     stream.finish()
     assert sorted(got) == [0, 1, 2]
-    assert [got[i].doc for i in range(3)] == [d.id for d in docs]
+    # records travel packed (graph.cache.Packed) and are unpacked by the receiver
+    assert all(isinstance(got[i], Packed) for i in range(3))
+    assert [received(got[i]).doc for i in range(3)] == [d.id for d in docs]
