@@ -238,6 +238,9 @@ def _cjk_ratio(text: str) -> float:
 # ---------------------------------------------------------------- formats
 
 _FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n", re.S)
+# libyaml's loader when PyYAML was built with it: the same documents, ~10x faster than the
+# pure-Python one (front matter was a third of reading a corpus of Markdown files)
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def parse_markdown(text: str) -> tuple[str, dict]:
@@ -246,7 +249,7 @@ def parse_markdown(text: str) -> tuple[str, dict]:
     m = _FRONT.match(text)
     if m:
         try:
-            loaded = yaml.safe_load(m.group(1))
+            loaded = yaml.load(m.group(1), Loader=_YAML_LOADER)
             if isinstance(loaded, dict):
                 meta = {str(k): v for k, v in loaded.items()}
         except yaml.YAMLError:
