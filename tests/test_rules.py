@@ -104,3 +104,12 @@ def test_this_event_and_earlier_editions(extractor):
 def test_quoted_event_name_before_the_event_word(extractor):
     art = analyse(extractor, "研究院二十日举办「智慧医疗新未来」论坛，西山医院院长黄志明出席。")
     assert [e.name for e in art.events.values()] == ["智慧医疗新未来论坛"]
+
+
+def test_a_name_right_after_blanked_spam_starts_at_the_name(extractor):
+    # the spam word is blanked to spaces; LAC may take a blank into the name (found by
+    # tests/test_properties.py): the person is the name alone, its mention starts at it
+    text = "升博体育吉訓達通過視頻致辭。他指出,創新產業不僅是技術的單點突破,更是理念的革新、模式的重構與生態的協同。"
+    art = analyse(extractor, text)
+    assert list(art.persons) == ["吉训达"]
+    assert [(m.start, m.end) for m in art.persons["吉训达"].mentions] == [(4, 7)]

@@ -198,6 +198,14 @@ def _person_like(art: Article, s: int, e: int) -> bool:
     return not any(ps == e + n for ps, pe, lab in art.ents if lab == "PER") and text[s - 1:s] not in ("", "\n")
 
 
+def _trimmed(text: str, s: int, e: int) -> tuple[int, int]:
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    return s, e
+
+
 def find_persons(art: Article) -> dict[str, Person]:
     text = art.text
     candidates: list[tuple[int, int]] = _foreign_names(art)
@@ -218,6 +226,8 @@ def find_persons(art: Article) -> dict[str, Person]:
                 continue   # the NER calls it an organization at least as often
             candidates.append((s, e))
     candidates += recovered_names(art) + latin_names(art)
+    # no blank at either end: blanked furniture or spam before a name is not part of it
+    candidates = [t for t in (_trimmed(text, s, e) for s, e in candidates) if t[0] < t[1]]
     # a dotted foreign name wins over its pieces
     spans = sorted(set(candidates), key=lambda x: (x[0], -(x[1] - x[0])))
     kept: list[tuple[int, int]] = []
