@@ -179,7 +179,7 @@ class Source:
         if self.index and by in ("degree", "events"):
             return self.index.top(by, n, kind)
         if self.index and by == "betweenness":
-            rows = self._kept("top", {"by": by}, lambda: q.top(self.whole(), by=by, n=0))
+            rows = self._kept("top", {"by": by}, lambda: q.betweenness_ranking(self.index.skeleton(), n=0))
             return [r for r in rows if kind is None or r["kind"] == kind][:n or None]
         return q.top(self.whole(), by=by, n=n, kind=kind)
 
@@ -187,7 +187,7 @@ class Source:
         if not self.index:
             return q.communities(self._graph, seed=seed, resolution=resolution)
         return self._kept("communities", {"seed": seed, "resolution": resolution},
-                          lambda: q.communities(self.whole(), seed=seed, resolution=resolution))
+                          lambda: q.communities_of(self.index.skeleton(), seed=seed, resolution=resolution))
 
     def _kept(self, question: str, params: dict, compute: Callable[[], list]) -> list:
         """A whole-graph answer: computed once per graph.db, then read back (`QueryMemo`)."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import difflib
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Iterable
 
 import networkx as nx
@@ -425,7 +426,7 @@ def top(g: nx.MultiDiGraph, by: str = "degree", n: int = 20, kind: str | None = 
     if by == "degree":
         scores = {x: neighbour_count(g, x) for x in g.nodes}
     elif by == "betweenness":
-        scores = betweenness_scores(list(g.nodes), g.edges())
+        return betweenness_ranking(skeleton(g), n, kind)
     elif by == "events":
         scores = {x: len(attended(g, x)) for x in nodes_of_kind(g, "person")}
     else:
@@ -440,6 +441,38 @@ def ranked(scores: dict, label_of, kind_of, by: str, n: int = 20, kind: str | No
             for x, s in scores.items() if kind is None or kind_of(x) == kind]
     rows.sort(key=lambda r: (-r["score"], r["label"], r["id"]))
     return rows[:n] if n else rows
+
+
+@dataclass
+class Skeleton:
+    """A graph reduced to what whole-graph rankings read: its nodes sorted by id, with label
+    and kind, and the ends (u, v) of every edge. `skeleton(g)` takes it from a graph; the
+    query index reads it from graph.db without building a graph (`QueryIndex.skeleton`)."""
+
+    nodes: list[str]
+    labels: dict[str, str]
+    kinds: dict[str, str]
+    edges: list[tuple[str, str]]
+
+    def degrees(self) -> dict[str, int]:
+        """Distinct neighbours of each node, either direction (`neighbour_count`)."""
+        around: dict[str, set] = {n: set() for n in self.nodes}
+        for u, v in self.edges:
+            around[u].add(v)
+            around[v].add(u)
+        return {n: len(x) for n, x in around.items()}
+
+
+def skeleton(g: nx.MultiDiGraph) -> Skeleton:
+    nodes = sorted(g.nodes, key=str)
+    return Skeleton(nodes, {n: label(g, n) for n in nodes}, {n: str(g.nodes[n].get("kind") or "") for n in nodes},
+                    [(u, v) for u, v in g.edges()])
+
+
+def betweenness_ranking(sk: Skeleton, n: int = 20, kind: str | None = None) -> list[dict]:
+    """`top(g, by="betweenness")` of the graph `sk` was taken from."""
+    return ranked(betweenness_scores(sk.nodes, sk.edges), sk.labels.__getitem__, sk.kinds.__getitem__,
+                  "betweenness", n, kind)
 
 
 def betweenness_scores(nodes: list, edges: Iterable[tuple]) -> dict:
@@ -457,26 +490,32 @@ def betweenness_scores(nodes: list, edges: Iterable[tuple]) -> dict:
 
 def communities(g: nx.MultiDiGraph, seed: int = LOUVAIN_SEED, resolution: float = 1.0) -> list[dict]:
     """Louvain communities of the undirected graph (parallel edges add weight), largest first."""
+    return communities_of(skeleton(g), seed, resolution)
+
+
+def communities_of(sk: Skeleton, seed: int = LOUVAIN_SEED, resolution: float = 1.0) -> list[dict]:
+    """`communities` of the graph `sk` was taken from."""
     und = nx.Graph()
-    und.add_nodes_from(sorted(g.nodes))
-    for u, v in sorted((str(u), str(v)) for u, v in g.edges()):
-        a, b = min(u, v), max(u, v)
-        if a == b:
-            continue
-        w = und.edges[a, b]["weight"] + 1 if und.has_edge(a, b) else 1
-        und.add_edge(a, b, weight=w)
+    und.add_nodes_from(sk.nodes)
+    # parallel edges add weight; edges enter in sorted order (Louvain's result depends on it)
+    weights: dict[tuple[str, str], int] = defaultdict(int)
+    for u, v in sorted((str(u), str(v)) for u, v in sk.edges):
+        if u != v:
+            weights[min(u, v), max(u, v)] += 1
+    und.add_weighted_edges_from((a, b, w) for (a, b), w in weights.items())
     if und.number_of_edges() == 0:
         groups = [{n} for n in und.nodes]
     else:
         groups = nx.community.louvain_communities(und, weight="weight", seed=seed, resolution=resolution)
+    degrees = sk.degrees()
     out = []
     for members in groups:
-        ms = sorted(members, key=lambda x: (-neighbour_count(g, x), label(g, x), x))
+        ms = sorted(members, key=lambda x: (-degrees[x], sk.labels[x], x))
         kinds: dict[str, int] = defaultdict(int)
         for m in ms:
-            kinds[str(g.nodes[m].get("kind") or "")] += 1
+            kinds[sk.kinds[m]] += 1
         out.append({"size": len(ms), "kinds": dict(sorted(kinds.items())), "ids": ms,
-                    "members": [label(g, m) for m in ms]})
+                    "members": [sk.labels[m] for m in ms]})
     out.sort(key=lambda c: (-c["size"], c["ids"]))
     for i, c in enumerate(out, 1):
         c["community"] = i

@@ -592,6 +592,14 @@ class QueryIndex:
                          for u, v, k, a in self.con.execute(sql + " ORDER BY u, v, key", params))
         return g
 
+    def skeleton(self) -> q.Skeleton:
+        """`query.skeleton` of the whole graph, read straight from the tables: ids, labels,
+        kinds and edge ends (what betweenness and communities read), no attributes decoded."""
+        labels, kinds = {}, {}
+        for nid, kind, label in self.con.execute("SELECT id, kind, label FROM nodes ORDER BY id"):
+            labels[nid], kinds[nid] = label, kind
+        return q.Skeleton(list(labels), labels, kinds, self.con.execute("SELECT u, v FROM edges").fetchall())
+
     def top(self, by: str, n: int = 20, kind: str | None = None) -> list[dict]:
         """`query.top` for the precomputed rankings (degree, events)."""
         column = {"degree": "degree", "events": "events"}[by]
@@ -661,9 +669,15 @@ class QueryIndex:
 
     def coattendees(self, person: str, min_shared: int = 1, limit: int = 0) -> list[dict]:
         """`query.coattend(g, person=…)` from the pairs stored at build time."""
-        rows = self.con.execute(
-            "SELECT a, b, la, lb, events FROM pairs WHERE a = ? UNION ALL SELECT b, a, lb, la, events FROM pairs WHERE b = ?",
-            (person, person)).fetchall()
+        # ranked and cut in SQL: a hub of a large graph has thousands of partners, and only the
+        # first `limit` need their events decoded (the order is `_pair_dicts`'s: UTF-8 bytes sort
+        # as code points)
+        sql = ("SELECT a, b, la, lb, shared, events FROM pairs WHERE a = ? AND shared >= ? UNION ALL "
+               "SELECT b, a, lb, la, shared, events FROM pairs WHERE b = ? AND shared >= ? ORDER BY 5 DESC, 4, 2")
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        rows = [(a, b, la, lb, evs) for a, b, la, lb, _, evs in
+                self.con.execute(sql, (person, min_shared, person, min_shared))]
         return self._pair_dicts(rows, min_shared, limit)
 
     def coattendee_count(self, person: str, min_shared: int = 1) -> int:

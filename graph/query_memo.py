@@ -4,12 +4,13 @@ Communities (Louvain) of a 10,000-article graph take seconds to compute and are 
 until the graph changes, so `forumgraph query OUT communities` computes them once per
 graph.db and keeps the answer in `OUT/.forumgraph-cache/queries/`. An entry names the
 graph.db it was computed from by size, modification time and inode (a build rewrites or
-updates graph.db, which changes them) and the question's parameters; anything else, or an
-unreadable entry, is a miss. Entries of older graph.db files are removed when a new one is
+updates graph.db, which changes them), the question's parameters and the code that answered
+it (`code_version`); anything else, or an unreadable entry, is a miss. Entries of older graph.db files are removed when a new one is
 written. A folder that cannot be written only means nothing is kept.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -20,6 +21,18 @@ from graph.export.atomic import write_text
 
 FOLDER = Path(".forumgraph-cache") / "queries"
 VERSION = 1   # bump when a kept answer's layout changes
+
+
+@functools.lru_cache(maxsize=1)
+def code_version() -> str:
+    """Hash of the code that computes the kept answers: an answer computed by other code
+    (an upgrade that changes a ranking) is a miss."""
+    from graph import centrality, query
+
+    h = hashlib.sha256()
+    for module in (query, centrality):
+        h.update(Path(module.__file__).read_bytes())
+    return h.hexdigest()[:16]
 
 
 class QueryMemo:
@@ -46,7 +59,8 @@ class QueryMemo:
         return identity
 
     def _path(self, identity: str, question: str, params: dict) -> Path:
-        spec = json.dumps({"v": VERSION, "question": question, "params": params}, sort_keys=True)
+        spec = json.dumps({"v": VERSION, "code": code_version(), "question": question, "params": params},
+                          sort_keys=True)
         digest = hashlib.sha256(f"{self.index_file.name}\0{spec}".encode()).hexdigest()[:24]
         return self.folder / f"{identity}.{digest}.json"
 

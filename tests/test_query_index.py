@@ -84,6 +84,33 @@ def test_structure_gives_the_same_communities_and_betweenness(indexed):
     assert q.top(s, by="betweenness", n=10) == q.top(g, by="betweenness", n=10)
 
 
+def test_skeleton_is_the_whole_graphs_and_ranks_the_same(indexed):
+    g, ix = indexed
+    sk, whole = ix.skeleton(), q.skeleton(g)
+    assert (sk.nodes, sk.labels, sk.kinds) == (whole.nodes, whole.labels, whole.kinds)
+    assert sorted(sk.edges) == sorted(whole.edges)
+    assert sk.degrees() == {n: q.neighbour_count(g, n) for n in g.nodes}
+    assert q.communities_of(sk) == q.communities(g)
+    assert q.betweenness_ranking(sk, n=0) == q.top(g, by="betweenness", n=0)
+
+
+def test_sampled_betweenness_is_the_same_from_the_index_and_from_a_shuffled_graph(tmp_path):
+    # above 1000 nodes the sources are sampled: the answer must not depend on the order in
+    # which a graph file happens to list its nodes
+    import random
+
+    g = large_graph(1200, 40)
+    nodes = list(g.nodes(data=True))
+    random.Random(7).shuffle(nodes)
+    shuffled = nx.MultiDiGraph()
+    shuffled.add_nodes_from(nodes)
+    shuffled.add_edges_from(g.edges(keys=True, data=True))
+    write_query_index(g, tmp_path / INDEX_NAME)
+    from_index = q.betweenness_ranking(QueryIndex(tmp_path / INDEX_NAME).skeleton(), n=15)
+    assert from_index == q.top(shuffled, by="betweenness", n=15) == q.top(g, by="betweenness", n=15)
+    assert from_index[0]["score"] > 0
+
+
 def test_names_resolve_as_on_the_whole_graph(indexed):
     g, ix = indexed
     for n in list(g.nodes)[:60]:

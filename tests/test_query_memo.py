@@ -24,18 +24,19 @@ def run(*args: str) -> str:
 def counted(monkeypatch) -> dict[str, int]:
     """How often communities and the betweenness ranking were computed."""
     calls = {"communities": 0, "top": 0}
-    real_communities, real_top = q.communities, q.top
+    # what both ways of asking end in: a graph's skeleton ranked (graph.db's read directly)
+    real_communities, real_ranking = q.communities_of, q.betweenness_ranking
 
     def communities(*a, **k):
         calls["communities"] += 1
         return real_communities(*a, **k)
 
-    def top(*a, **k):
+    def ranking(*a, **k):
         calls["top"] += 1
-        return real_top(*a, **k)
+        return real_ranking(*a, **k)
 
-    monkeypatch.setattr(q, "communities", communities)
-    monkeypatch.setattr(q, "top", top)
+    monkeypatch.setattr(q, "communities_of", communities)
+    monkeypatch.setattr(q, "betweenness_ranking", ranking)
     return calls
 
 
@@ -91,3 +92,13 @@ def test_memo_keys_on_the_question_and_its_parameters(tmp_path):
     assert memo.get("communities", {"seed": 2}) is None
     assert memo.get("top", {"seed": 1}) is None
     assert QueryMemo(tmp_path / "missing.db").get("communities", {"seed": 1}) is None
+
+
+def test_an_answer_kept_by_other_query_code_is_a_miss(tmp_path, monkeypatch):
+    from graph import query_memo
+
+    write_query_index(sample_graph(), tmp_path / INDEX_NAME)
+    memo = QueryMemo(tmp_path / INDEX_NAME)
+    assert memo.put("communities", {"seed": 1}, [{"size": 1}])
+    monkeypatch.setattr(query_memo, "code_version", lambda: "an upgraded ranking")
+    assert memo.get("communities", {"seed": 1}) is None
