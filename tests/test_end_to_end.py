@@ -87,3 +87,21 @@ def test_cli_runner_build(tmp_path):
     assert result.exit_code == 0, result.output
     g = nx.read_graphml(tmp_path / "graph.graphml", force_multigraph=True)
     assert _persons(g, "侯岩")
+
+
+def test_the_build_command_leaves_its_garbage_to_the_system_at_exit(tmp_path):
+    # the built graph is garbage in reference cycles; the interpreter's last collection would
+    # walk all of it for nothing. The command freezes what is left when the process exits.
+    code = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print('frozen at exit:', gc.get_freeze_count() > 0))\n"
+        "from graph.cli import cli\n"
+        f"cli(['build', {str(seed_path('000'))!r}, '--out', {str(tmp_path / 'out')!r}, '-q', '--no-cache'],"
+        " standalone_mode=False)\n"
+        "print('frozen after the build:', gc.get_freeze_count() > 0)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-2:] == ["frozen after the build: False", "frozen at exit: True"]
+    assert (tmp_path / "out" / "graph.graphml").is_file()
