@@ -11,6 +11,7 @@ import io
 import json
 import sys
 import unicodedata
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -28,8 +29,14 @@ COATTENDEES_SHOWN = 20   # a hub of a large corpus meets thousands: a table of t
 
 # ---------------------------------------------------------------- output
 
+@lru_cache(maxsize=None)
+def _char_width(c: str) -> int:
+    return 2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.combining(c) else 1
+
+
 def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.combining(c) else 1 for c in text)
+    """Columns `text` takes in a terminal: wide (CJK) characters two, combining marks none."""
+    return len(text) if text.isascii() else sum(map(_char_width, text))
 
 
 def _pad(text: str, width: int) -> str:
@@ -41,15 +48,17 @@ def _cell(value) -> str:
         return "、".join(_cell(v) for v in value)
     if isinstance(value, float):
         return f"{value:.4f}"
+    text = str(value)
+    if text.isprintable():     # no control or line-separator characters: the common case
+        return text
     # one line per row: control characters from articles must not break the table
-    return "".join(" " if unicodedata.category(c)[0] == "C" or c in "\u2028\u2029" else c for c in str(value))
+    return "".join(" " if unicodedata.category(c)[0] == "C" or c in "\u2028\u2029" else c for c in text)
 
 
 def table(rows: list[dict], columns: list[str], max_width: int = 60) -> str:
     if not rows:
         return "(none)"
-    cells = [[_cell(r.get(c, "")) for c in columns] for r in rows]
-    cells = [[x if _width(x) <= max_width else _clip(x, max_width) for x in row] for row in cells]
+    cells = [[_clip(_cell(r.get(c, "")), max_width) for c in columns] for r in rows]
     widths = [max(_width(c), *(_width(row[i]) for row in cells)) for i, c in enumerate(columns)]
     lines = ["  ".join(_pad(c, w) for c, w in zip(columns, widths)).rstrip(),
              "  ".join("-" * w for w in widths)]
@@ -58,9 +67,20 @@ def table(rows: list[dict], columns: list[str], max_width: int = 60) -> str:
 
 
 def _clip(text: str, width: int) -> str:
+    """`text` if it fits in `width` columns, else its start and "…" (reads no further than that:
+    a hub's cell can join thousands of titles)."""
+    if 2 * len(text) <= width:     # fits even if every character is wide
+        return text
+    w = 0
+    for i, c in enumerate(text):
+        w += _char_width(c)
+        if w > width:
+            break
+    else:
+        return text
     out, w = "", 0
     for c in text:
-        cw = _width(c)
+        cw = _char_width(c)
         if w + cw > width - 1:
             return out + "…"
         out, w = out + c, w + cw
