@@ -283,6 +283,32 @@ class RecordCache:
     def index(self) -> StatIndex:
         return StatIndex(self.root / StatIndex.NAME, self)
 
+    def remove_stale_temps(self) -> int:
+        """Remove the temporary files of entries that builds killed mid-write left behind (their
+        names carry the writer's pid; a live writer's, e.g. a build sharing this cache folder, are
+        kept). They are never read as entries, only disk used for nothing. Returns how many."""
+        from graph.export.atomic import pid_alive
+
+        removed = 0
+        try:
+            shards = [e.path for e in os.scandir(self._root) if e.is_dir() and len(e.name) == 2]
+        except OSError:
+            return 0
+        for shard in shards:
+            try:
+                names = [e.name for e in os.scandir(shard) if e.name.endswith(".tmp")]
+            except OSError:
+                continue
+            for name in names:
+                parts = name.split(".")   # <key>.cache.<pid>.<thread>.tmp
+                if len(parts) == 5 and parts[2].isdigit() and not pid_alive(int(parts[2])):
+                    try:
+                        os.unlink(os.path.join(shard, name))
+                        removed += 1
+                    except OSError:
+                        pass
+        return removed
+
 
 def _write_entry(path: str, data: bytes) -> None:
     """Write an entry atomically (a temporary file renamed over it) but without fsync: an

@@ -524,6 +524,7 @@ def _run_build(paths, out_dir, ner, strict, progress, jobs, cache, cache_dir, sc
         return report   # nothing read: keep whatever a previous build wrote
     if index is not None:
         index.save()
+        store.remove_stale_temps()
     with collector.quiet():
         g = build_graph(records)
     del records

@@ -326,6 +326,27 @@ def _full_records(doc: str = "a.txt") -> DocumentRecords:
     return r
 
 
+def test_temporary_entries_of_killed_builds_are_removed_and_a_live_writers_kept(tmp_path, trust_now):
+    import subprocess
+    import sys
+
+    corpus = _corpus(tmp_path, 1)
+    out = tmp_path / "out"
+    runner.run_build([corpus], out)
+    (entry,) = (out / CACHE_DIRNAME).glob("*/*.cache")
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True).stdout.strip()      # a pid that has exited
+    dead = entry.with_name(f"{entry.name}.{gone}.1.tmp")
+    live = entry.with_name(f"{entry.name}.{os.getpid()}.1.tmp")
+    other = entry.parent / "notes.tmp"          # not named like an entry's temporary: not ours
+    for f in (dead, live, other):
+        f.write_bytes(b"half an entry")
+    entries = sorted(p.name for p in (out / CACHE_DIRNAME).glob("*/*.cache"))
+    runner.run_build([corpus], out)
+    assert not dead.exists() and live.exists() and other.exists()
+    assert sorted(p.name for p in (out / CACHE_DIRNAME).glob("*/*.cache")) == entries
+
+
 def test_codec_knows_every_field_of_the_records():
     assert CODEC_CURRENT, "a record type gained or lost a field: update graph/cache.py (_LAYOUT, the codec)"
     r = _full_records()

@@ -25,7 +25,8 @@ def inside(out_dir: str | os.PathLike, name: str) -> Path:
     return target
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process `pid` exists (the writer named in a temporary file's name)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -40,7 +41,7 @@ def remove_stale_temps(path: Path) -> None:
     their names carry the writer's pid, and a temp whose writer is gone is garbage."""
     for tmp in path.parent.glob(f".{path.name}.*.tmp"):
         pid = tmp.name[len(path.name) + 2:].split(".")[0]
-        if pid.isdigit() and not _pid_alive(int(pid)):
+        if pid.isdigit() and not pid_alive(int(pid)):
             try:
                 tmp.unlink()
             except OSError:
