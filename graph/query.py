@@ -353,12 +353,13 @@ def event_profile(g: nx.MultiDiGraph, name: str) -> dict:
     e = find_node(g, name, "event")
     d = g.nodes[e]
     roster: dict[str, list[dict]] = defaultdict(list)
+    titles: dict[str, list[str]] = {}    # a person listed under several participations: roles read once
     for u, _, ed in g.in_edges(e, data=True):
         if ed.get("relation") == "attended":
+            if u not in titles:
+                titles[u] = [f"{r['organization']} {'、'.join(r['titles'])}".strip() for r in roles(g, u)]
             for part in _as_list(ed.get("participation")) or ["出席"]:
-                roster[part].append({"id": u, "person": label(g, u),
-                                     "titles": [f"{r['organization']} {'、'.join(r['titles'])}".strip()
-                                                for r in roles(g, u)]})
+                roster[part].append({"id": u, "person": label(g, u), "titles": list(titles[u])})
     organizers = sorted(({"id": u, "organization": label(g, u)} for u, _, ed in g.in_edges(e, data=True)
                          if ed.get("relation") == "organized"), key=lambda r: (r["organization"], r["id"]))
     return {
