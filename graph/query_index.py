@@ -631,11 +631,11 @@ class QueryIndex:
                 f" AND relation IN ({rel})", (*chunk, *relations)).fetchall()
         return out
 
-    def _graph(self, edges: Iterable[tuple], focus: str) -> nx.MultiDiGraph:
-        """The nodes touched by `edges` (and `focus`, with its documents) and the edges, in a
-        fixed order: by ends and key, as `structure` (and a graph written in that order)."""
+    def _graph(self, edges: Iterable[tuple], focus: str, extra: Iterable[str] = ()) -> nx.MultiDiGraph:
+        """The nodes touched by `edges` (and `focus`, with its documents, and `extra`) and the
+        edges, in a fixed order: by ends and key, as `structure` (and a graph written in that order)."""
         rows = sorted(set(edges))      # (u, v, key, attrs): (u, v, key) is unique
-        ids = {u for u, _, _, _ in rows} | {v for _, v, _, _ in rows} | {focus}
+        ids = {u for u, _, _, _ in rows} | {v for _, v, _, _ in rows} | {focus, *extra}
         g = nx.MultiDiGraph()
         ordered = sorted(ids)
         for i in range(0, len(ordered), 500):
@@ -660,12 +660,15 @@ class QueryIndex:
     def node_view(self, node: str) -> nx.MultiDiGraph:
         """A node's own edges (all relations, both directions) and the events above the events it
         reaches: what roles, attendance, organizers and `between`'s shared events read."""
+        return self._graph(self._node_rows(node), node)
+
+    def _node_rows(self, node: str) -> list[tuple]:
         own = self._edges("u", [node], RELATIONS) + self._edges("v", [node], RELATIONS)
         events = {v for u, v, _, a in own if u == node and json.loads(a).get("relation") in ("attended", "organized")}
         if json.loads(self.con.execute("SELECT attrs FROM nodes WHERE id = ?", (node,)).fetchone()[0]).get("kind") == "event":
             events.add(node)
         up = self._closure(events, "u", "v")
-        return self._graph([*own, *self._edges("u", up, ("part_of",))], node)
+        return [*own, *self._edges("u", up, ("part_of",))]
 
     def coattendees(self, person: str, min_shared: int = 1, limit: int = 0) -> list[dict]:
         """`query.coattend(g, person=…)` from the pairs stored at build time."""
@@ -760,15 +763,14 @@ class QueryIndex:
     def between_view(self, a: str, b: str) -> tuple[nx.MultiDiGraph, list[str]]:
         """The two nodes' views, the shortest path and the edges along it: what `query.between` reads."""
         path = self.shortest_path(a, b)
-        g = nx.compose(self.node_view(a), self.node_view(b))
-        steps = []
+        rows = self._node_rows(a) + self._node_rows(b)
         for u, v in zip(path, path[1:]):
-            steps += self.con.execute("SELECT u, v, key, attrs FROM edges WHERE (u = ? AND v = ?) OR (u = ? AND v = ?)",
-                                      (u, v, v, u)).fetchall()
-        g = nx.compose(g, self._graph(steps, a))
-        for n in path:
-            if n not in g:
-                g = nx.compose(g, self._graph([], n))
+            rows += self.con.execute("SELECT u, v, key, attrs FROM edges WHERE (u = ? AND v = ?) OR (u = ? AND v = ?)",
+                                     (u, v, v, u)).fetchall()
+        # one graph of all the rows: the two views and the steps overlap (a hub's view is
+        # thousands of edges, and composing graphs copies them)
+        g = self._graph(rows, a, extra=(b, *path))
+        g.nodes[b]["docs"] = self.docs(b)
         return g, path
 
     def person_view(self, person: str) -> nx.MultiDiGraph:
