@@ -45,6 +45,8 @@ def _pad(text: str, width: int) -> str:
 
 def _cell(value) -> str:
     if isinstance(value, (list, tuple)):
+        if all(type(v) is str for v in value):   # the common case, cleaned in one go
+            return _cell("、".join(value))
         return "、".join(_cell(v) for v in value)
     if isinstance(value, float):
         return f"{value:.4f}"

@@ -643,7 +643,11 @@ class QueryIndex:
             for nid, attrs in self.con.execute(
                     f"SELECT id, attrs FROM nodes WHERE id IN ({','.join('?' * len(chunk))}) ORDER BY id", chunk):
                 g.add_node(nid, **json.loads(attrs))
-        g.add_edges_from((u, v, k, json.loads(a)) for u, v, k, a in rows)
+        # many edges hold the same attributes (a relation and one title): each text decoded once
+        # (networkx copies an edge's attributes into a dict of its own)
+        decoded: dict[str, dict] = {}
+        g.add_edges_from((u, v, k, decoded[a] if a in decoded else decoded.setdefault(a, json.loads(a)))
+                         for u, v, k, a in rows)
         if focus in g:
             g.nodes[focus]["docs"] = self.docs(focus)
         return g

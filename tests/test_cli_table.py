@@ -51,6 +51,18 @@ def test_a_cell_is_one_line_without_control_characters(text):
                for c, t in zip(cell, text))
 
 
+@given(st.lists(st.one_of(TEXT, st.floats(allow_nan=False), st.lists(TEXT, max_size=3)), max_size=6))
+def test_a_list_cell_joins_its_cleaned_items(items):
+    def by_definition(value):
+        if isinstance(value, list):
+            return "、".join(by_definition(v) for v in value)
+        if isinstance(value, float):
+            return f"{value:.4f}"
+        return "".join(" " if unicodedata.category(c)[0] == "C" or c in "\u2028\u2029" else c for c in value)
+
+    assert _cell(items) == by_definition(items)
+
+
 def test_long_lists_are_clipped_and_columns_line_up():
     rows = [{"person": "王一", "titles": ["示范大学 校长"] * 500}, {"person": "Li Lei", "titles": ["院长"]}]
     lines = table(rows, ["person", "titles"]).splitlines()
