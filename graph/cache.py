@@ -34,7 +34,7 @@ from typing import Any
 from extractors.documents import Document
 from extractors.records import (AttendanceRecord, DocumentRecords, EventRecord, Evidence, OrganizationRecord,
                                 PersonRecord, RoleRecord)
-from graph.export.atomic import write_bytes
+from graph.atomic import write_bytes
 
 CACHE_DIRNAME = ".forumgraph-cache"
 FORMAT = 3          # bump when the entry layout (not the records) changes; 3: records as a nested marshal blob
@@ -287,7 +287,7 @@ class RecordCache:
         """Remove the temporary files of entries that builds killed mid-write left behind (their
         names carry the writer's pid; a live writer's, e.g. a build sharing this cache folder, are
         kept). They are never read as entries, only disk used for nothing. Returns how many."""
-        from graph.export.atomic import pid_alive
+        from graph.atomic import pid_alive
 
         removed = 0
         try:

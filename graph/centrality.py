@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import random
+from operator import itemgetter
 from typing import Hashable, Iterable, Sequence
 
 import numpy as np
@@ -18,7 +19,11 @@ def adjacency(nodes: Sequence[Hashable], edges: Iterable[tuple[Hashable, Hashabl
     """CSR (indptr, indices) of the undirected simple graph on `nodes` (their positions) with
     `edges`: direction, parallel edges and self-loops dropped, as `networkx.Graph` would."""
     pos = {n: i for i, n in enumerate(nodes)}.__getitem__
-    pairs = np.fromiter((pos(x) for e in edges for x in e[:2]), dtype=np.int64).reshape(-1, 2)
+    edges = edges if isinstance(edges, list) else list(edges)
+    # positions looked up by map (C loops), not a generator: hundreds of thousands of ends
+    pairs = np.empty((len(edges), 2), dtype=np.int64)
+    pairs[:, 0] = list(map(pos, map(itemgetter(0), edges)))
+    pairs[:, 1] = list(map(pos, map(itemgetter(1), edges)))
     pairs = pairs[pairs[:, 0] != pairs[:, 1]]
     both = np.concatenate([pairs, pairs[:, ::-1]])
     n = len(nodes)

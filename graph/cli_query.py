@@ -359,7 +359,7 @@ def communities(src: Source, seed: int, resolution: float, fmt: str) -> None:
 @click.option("--kind", "kinds", default=None, help="only these kinds, comma-separated: person,organization,event")
 def html_command(graph_path: Path, out_file: Path | None, focus: str | None, top_n: int | None, kinds: str | None) -> None:
     """Render a saved graph as one self-contained, offline HTML page."""
-    from graph.export.atomic import write_text
+    from graph.atomic import write_text
     from graph.export.html import render_html
 
     try:

@@ -17,6 +17,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from graph.atomic import write_text
+
 
 FOLDER = Path(".forumgraph-cache") / "queries"
 VERSION = 1   # bump when a kept answer's layout changes
@@ -80,9 +82,6 @@ class QueryMemo:
         identity = self._identity()
         if identity is None:
             return False
-        # imported here: graph.export's package brings every writer (and numpy) with it, which a
-        # query that only reads a kept answer should not pay for
-        from graph.export.atomic import write_text
 
         try:
             self.folder.mkdir(parents=True, exist_ok=True)

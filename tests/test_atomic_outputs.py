@@ -20,7 +20,7 @@ import pytest
 from extractors.documents import Document
 from graph.build import build_graph
 from graph.export import WRITERS
-from graph.export.atomic import UnsafePath, inside, write_bytes
+from graph.atomic import UnsafePath, inside, write_bytes
 from graph.export.gexf import gexf_bytes
 from graph.export.graphml import graphml_bytes
 from seed_text import SEEDS, seed_line
@@ -127,7 +127,7 @@ def test_kill_at_random_moments_leaves_previous_outputs_whole(corpus, full_build
 def test_write_bytes_failure_keeps_previous_file(tmp_path, monkeypatch):
     target = tmp_path / "graph.json"
     write_bytes(target, b'{"old": true}')
-    import graph.export.atomic as atomic
+    import graph.atomic as atomic
 
     def fail(*_a):
         raise OSError(28, "No space left on device")

@@ -1,7 +1,7 @@
 """One module per output format; `write_all` writes every format a build produces.
 
 Each writer takes the in-memory graph and a path and writes atomically
-(`atomic.py`). Register a new format in `WRITERS`.
+(`graph/atomic.py`). Register a new format in `WRITERS`.
 
 GraphML, GEXF and the two CSV tables show the same flattened attributes;
 `write_all` writes those four in one pass over the graph (`stream.write_flat`)
@@ -25,7 +25,7 @@ from typing import Callable
 
 import networkx as nx
 
-from graph.export.atomic import inside, remove_stale_temps
+from graph.atomic import inside, remove_stale_temps
 from graph.export.coattendance import write_coattendance
 from graph.export.csv_export import write_edges_csv, write_nodes_csv
 from graph.export.flatten import sharing_flat

@@ -42,7 +42,7 @@ import networkx as nx
 
 import graph.query
 from graph.export import fragments
-from graph.export.atomic import atomic_open, write_bytes
+from graph.atomic import atomic_open, write_bytes
 from graph.export.flatten import LIST_SEP, flat_value, xml_safe
 from graph.export.fragments import Output
 from graph.export.xmltext import GraphMLText, lxml_attr, lxml_text

@@ -46,7 +46,7 @@ from typing import IO, Callable, Iterator, Sequence
 
 import networkx as nx
 
-from graph.export.atomic import atomic_open, write_bytes
+from graph.atomic import atomic_open, write_bytes
 
 # elements per chunk on average: a change re-renders about this many elements. Nodes carry
 # more text each (every document and evidence of a person or organization) and change more

@@ -23,7 +23,7 @@ from pathlib import Path
 import networkx as nx
 
 from extractors.normalize import fold_name
-from graph.export.atomic import write_text
+from graph.atomic import write_text
 from graph.export.style import KIND_STYLE, kind_style, node_size
 from graph import query as q
 

@@ -25,7 +25,7 @@ from typing import IO, Callable
 import networkx as nx
 
 from graph.export import fragments
-from graph.export.atomic import write_bytes
+from graph.atomic import write_bytes
 from graph.export.flatten import FlatGraph, discover, flat_graph, prepared
 from graph.export.fragments import Output, drop_index
 from graph.export.style import kind_style, node_size, rgb
