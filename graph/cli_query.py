@@ -73,20 +73,14 @@ def _clip(text: str, width: int) -> str:
     a hub's cell can join thousands of titles)."""
     if 2 * len(text) <= width:     # fits even if every character is wide
         return text
-    w = 0
+    w, cut = 0, 0
     for i, c in enumerate(text):
         w += _char_width(c)
-        if w > width:
-            break
-    else:
-        return text
-    out, w = "", 0
-    for c in text:
-        cw = _char_width(c)
-        if w + cw > width - 1:
-            return out + "…"
-        out, w = out + c, w + cw
-    return out
+        if w <= width - 1:
+            cut = i + 1            # what fits beside the "…"
+        elif w > width:
+            return text[:cut] + "…"
+    return text
 
 
 def csv_text(rows: list[dict], columns: list[str]) -> str:

@@ -404,7 +404,6 @@ def _changed_pairs(con: sqlite3.Connection, g: nx.MultiDiGraph, dg: _Digests, ol
     pair of theirs is unchanged. Returns (persons, by str id, all of whose pairs to compare;
     pairs (a, b) of graph ids, a < b)."""
     ids, att = dg.ids, dg.att
-    changed = set(persons)
     old_lists = {i: set(json.loads(old[i][3])) for i in persons if i in old and old[i][3] is not None}
     lineage_changed = {i for i in dg.lineage.keys() | {i for i, r in old.items() if r[4] is not None}
                        if (old[i][4] if i in old else None) != dg.lineage.get(i)}

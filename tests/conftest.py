@@ -1,6 +1,9 @@
 """Fixtures shared by the export-reuse tests."""
 from __future__ import annotations
 
+import hashlib
+import marshal
+import os
 from pathlib import Path
 
 import pytest
@@ -20,3 +23,26 @@ def written(monkeypatch) -> dict[str, tuple[int, int]]:
 
     monkeypatch.setattr(fragments.FragmentOutput, "commit", commit)
     return seen
+
+
+SIDECAR_DAMAGE = ["truncated", "byte flipped", "empty", "garbage", "another salt", "missing"]
+
+
+def damage_sidecar(side: Path, how: str) -> None:
+    """Spoil a reuse sidecar (fragments.py) one of the ways of SIDECAR_DAMAGE."""
+    data = side.read_bytes()
+    if how == "truncated":
+        side.write_bytes(data[:len(data) // 2])
+    elif how == "byte flipped":
+        side.write_bytes(data[:-5] + bytes([data[-5] ^ 1]) + data[-4:])
+    elif how == "empty":
+        side.write_bytes(b"")
+    elif how == "garbage":
+        side.write_bytes(os.urandom(len(data)))
+    elif how == "another salt":   # as written by another version of the code
+        meta = marshal.loads(data[len(fragments._MAGIC) + 32:])
+        meta["salt"] = b"\0" * 32
+        body = marshal.dumps(meta, 2)
+        side.write_bytes(fragments._MAGIC + hashlib.sha256(body).digest() + body)
+    else:
+        side.unlink()

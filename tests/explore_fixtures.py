@@ -87,3 +87,15 @@ def large_graph(persons: int = 2400, events: int = 120) -> nx.MultiDiGraph:
         for e in {p % events, (p * 7) % events}:
             _edge(g, f"person:甲{p}", f"event:论坛{e}", "attended", "a.txt", participation=["出席"])
     return g
+
+
+def nested_graph() -> nx.MultiDiGraph:
+    """Sub-forums two levels deep, a person in several, organizers, shared organizations."""
+    g = sample_graph()
+    _node(g, "event:青年圆桌", "event", "青年圆桌", date="2031-05-02")
+    _edge(g, "event:青年圆桌", "event:智能制造分论坛", "part_of")
+    _node(g, "person:孙立", "person", "孙立")
+    _edge(g, "person:孙立", "event:青年圆桌", "attended", participation=["发言"])
+    _edge(g, "person:孙立", "org:星河大学", "holds_role", title="院长")
+    _edge(g, "person:赵一鸣", "event:青年圆桌", "attended", participation=["出席"])
+    return g

@@ -10,8 +10,6 @@ nothing in the cache folder. Names are made up.
 """
 from __future__ import annotations
 
-import hashlib
-import marshal
 import os
 import shutil
 from pathlib import Path
@@ -22,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import graph.query as q
+from conftest import SIDECAR_DAMAGE, damage_sidecar
 from explore_fixtures import _edge, _node, hostile_graph, large_graph, sample_graph
 from graph.export import fragments, write_all
 from graph.export.coattendance import (NAME, coattendance_bytes, coattendance_via_networkx, row_digests,
@@ -410,27 +409,10 @@ def test_an_output_touched_since_is_written_in_full(tmp_path, how, written, comp
     assert written[NAME][0] == 0 and len(set(computed)) == len(q.Attendance(new).events)
 
 
-@pytest.mark.parametrize("how", ["truncated", "byte flipped", "empty", "garbage", "another salt", "missing"])
+@pytest.mark.parametrize("how", SIDECAR_DAMAGE)
 def test_a_sidecar_that_cannot_be_trusted_means_a_full_write(tmp_path, how, written):
     path, new = _two_builds(tmp_path)
-    side = fragments.sidecar_path(path)
-    data = side.read_bytes()
-    head = len(fragments._MAGIC) + 32
-    if how == "truncated":
-        side.write_bytes(data[:len(data) // 2])
-    elif how == "byte flipped":
-        side.write_bytes(data[:-5] + bytes([data[-5] ^ 1]) + data[-4:])
-    elif how == "empty":
-        side.write_bytes(b"")
-    elif how == "garbage":
-        side.write_bytes(os.urandom(len(data)))
-    elif how == "another salt":   # as written by another version of the code
-        meta = marshal.loads(data[head:])
-        meta["salt"] = b"\0" * 32
-        body = marshal.dumps(meta, 2)
-        side.write_bytes(fragments._MAGIC + hashlib.sha256(body).digest() + body)
-    else:
-        side.unlink()
+    damage_sidecar(fragments.sidecar_path(path), how)
     write_coattendance(new, path, reuse=True)
     assert path.read_bytes() == coattendance_bytes(new)
     assert written[NAME][0] == 0, written

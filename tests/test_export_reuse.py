@@ -21,6 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import SIDECAR_DAMAGE, damage_sidecar
 from explore_fixtures import _edge, _node, hostile_graph, large_graph, sample_graph
 from graph.export import WRITERS, fragments, write_all
 from graph.export.flatten import FlatGraph, edge_ids, flat_graph
@@ -240,31 +241,11 @@ def test_an_output_touched_since_is_written_in_full(tmp_path, how, written):
     assert all(written[name][0] == 0 for name in REUSED), written
 
 
-@pytest.mark.parametrize("how", ["truncated", "byte flipped", "empty", "garbage", "another salt", "missing"])
+@pytest.mark.parametrize("how", SIDECAR_DAMAGE)
 def test_a_sidecar_that_cannot_be_trusted_means_a_full_write(tmp_path, how, written):
     out, new, want = _two_builds(tmp_path)
     for name in REUSED:
-        side = fragments.sidecar_path(out / name)
-        data = side.read_bytes()
-        if how == "truncated":
-            side.write_bytes(data[:len(data) // 2])
-        elif how == "byte flipped":
-            side.write_bytes(data[:-5] + bytes([data[-5] ^ 1]) + data[-4:])
-        elif how == "empty":
-            side.write_bytes(b"")
-        elif how == "garbage":
-            side.write_bytes(os.urandom(len(data)))
-        elif how == "another salt":
-            body = data[len(fragments._MAGIC) + 32:]
-            import hashlib
-            import marshal
-
-            meta = marshal.loads(body)
-            meta["salt"] = b"\0" * 32
-            body = marshal.dumps(meta, 2)
-            side.write_bytes(fragments._MAGIC + hashlib.sha256(body).digest() + body)
-        else:
-            side.unlink()
+        damage_sidecar(fragments.sidecar_path(out / name), how)
     write_five(new, out, reuse=True)
     assert_same(out, want)
     assert all(written[name][0] == 0 for name in REUSED), written

@@ -2,7 +2,6 @@
 and every offset they report points at its own text."""
 from __future__ import annotations
 
-import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings

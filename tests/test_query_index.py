@@ -7,7 +7,7 @@ import networkx as nx
 import pytest
 from click.testing import CliRunner
 
-from explore_fixtures import _edge, _node, large_graph, sample_graph
+from explore_fixtures import large_graph, nested_graph, sample_graph
 from graph import query as q
 from graph.build import build_graph
 from graph.cli import cli
@@ -15,18 +15,6 @@ from graph.export import write_all
 from graph.query_index import INDEX_NAME, QueryIndex, index_path, write_query_index
 from graph.runner import extract_all, read_all
 from seed_text import SEEDS
-
-
-def nested_graph() -> nx.MultiDiGraph:
-    """Sub-forums two levels deep, a person in several, organizers, shared organizations."""
-    g = sample_graph()
-    _node(g, "event:青年圆桌", "event", "青年圆桌", date="2031-05-02")
-    _edge(g, "event:青年圆桌", "event:智能制造分论坛", "part_of")
-    _node(g, "person:孙立", "person", "孙立")
-    _edge(g, "person:孙立", "event:青年圆桌", "attended", participation=["发言"])
-    _edge(g, "person:孙立", "org:星河大学", "holds_role", title="院长")
-    _edge(g, "person:赵一鸣", "event:青年圆桌", "attended", participation=["出席"])
-    return g
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 the old index intact when an update fails; a whole rewrite when an update cannot be trusted."""
 from __future__ import annotations
 
-import os
 import random
 import sqlite3
 import subprocess
@@ -16,7 +15,7 @@ import networkx as nx
 import pytest
 
 import graph.query_index as qi
-from explore_fixtures import _edge, _node, large_graph, sample_graph
+from explore_fixtures import _edge, _node, large_graph, nested_graph
 from graph import query as q
 from graph.build import build_graph
 from graph.query_index import INDEX_NAME, TABLES, QueryIndex, write_query_index
@@ -128,17 +127,6 @@ def update(a: nx.MultiDiGraph, b: nx.MultiDiGraph, tmp_path: Path, in_place: boo
 
 
 # ---------------------------------------------------------------- changes of the graph
-
-def nested_graph() -> nx.MultiDiGraph:
-    g = sample_graph()
-    _node(g, "event:青年圆桌", "event", "青年圆桌", date="2031-05-02")
-    _edge(g, "event:青年圆桌", "event:智能制造分论坛", "part_of")
-    _node(g, "person:孙立", "person", "孙立")
-    _edge(g, "person:孙立", "event:青年圆桌", "attended", participation=["发言"])
-    _edge(g, "person:孙立", "org:星河大学", "holds_role", title="院长")
-    _edge(g, "person:赵一鸣", "event:青年圆桌", "attended", participation=["出席"])
-    return g
-
 
 def relabel_person(g: nx.MultiDiGraph) -> None:
     g.nodes["person:王晓峰"]["label"] = "王小峰"
