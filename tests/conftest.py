@@ -25,6 +25,19 @@ def written(monkeypatch) -> dict[str, tuple[int, int]]:
     return seen
 
 
+def cut_copies_short(monkeypatch) -> list[int]:
+    """From now on os.copy_file_range returns 0 bytes, as if the previous file were cut short
+    while read; returns the list of the counts asked for."""
+    calls: list[int] = []
+
+    def eof(src, dst, count, offset_src=None, *a):
+        calls.append(count)
+        return 0
+
+    monkeypatch.setattr(os, "copy_file_range", eof, raising=False)
+    return calls
+
+
 SIDECAR_DAMAGE = ["truncated", "byte flipped", "empty", "garbage", "another salt", "missing"]
 
 

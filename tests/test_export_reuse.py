@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import SIDECAR_DAMAGE, damage_sidecar
+from conftest import SIDECAR_DAMAGE, cut_copies_short, damage_sidecar
 from explore_fixtures import _edge, _node, hostile_graph, large_graph, sample_graph
 from graph.export import WRITERS, fragments, write_all
 from graph.export.flatten import FlatGraph, edge_ids, flat_graph
@@ -255,13 +255,7 @@ def test_a_sidecar_that_cannot_be_trusted_means_a_full_write(tmp_path, how, writ
 
 def test_a_previous_file_ending_early_costs_a_second_pass(tmp_path, monkeypatch):
     out, new, want = _two_builds(tmp_path)
-    calls = []
-
-    def eof(src, dst, count, offset_src=None, *a):   # as if the file were cut short while read
-        calls.append(count)
-        return 0
-
-    monkeypatch.setattr(os, "copy_file_range", eof, raising=False)
+    calls = cut_copies_short(monkeypatch)
     write_five(new, out, reuse=True)
     assert calls
     assert_same(out, want)
