@@ -38,12 +38,42 @@ _CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")   # the ranges _t
 
 
 @lru_cache(maxsize=1)
+def opencc_characters() -> dict[str, str]:
+    """OpenCC's own character table (TSCharacters.txt): each Traditional character that its first
+    Simplified form changes, mapped to that form; {} if the installed OpenCC has no such file."""
+    try:
+        import opencc
+        from pathlib import Path
+
+        text = (Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt").read_text(encoding="utf-8")
+    except (ImportError, OSError, UnicodeDecodeError):
+        return {}
+    out = {}
+    for line in text.splitlines():
+        trad, _, simplified = line.partition("\t")
+        first = simplified.split(" ")[0]
+        if len(trad) == 1 and first and first != trad:
+            out[trad] = first
+    return out
+
+
+@lru_cache(maxsize=1)
 def _traditional() -> frozenset[str]:
     """Characters OpenCC changes on their own; a line with none of them is already Simplified.
 
-    One conversion of every CJK character (about 0.3 s, once per process) spares converting the
-    many lines of Simplified articles, which is most of the text.
+    They are the CJK keys of OpenCC's character table, which is what converting every CJK
+    character one by one finds (tests/test_normalize.py compares the two), read without
+    loading OpenCC's dictionaries: a Simplified article then never loads them (most of a new
+    extraction process's first article). Without the table, every character is converted once.
     """
+    table = opencc_characters()
+    if table:
+        return frozenset(c for c in table if _CJK.match(c))
+    return _traditional_by_conversion()
+
+
+def _traditional_by_conversion() -> frozenset[str]:
+    """`_traditional()` by converting every CJK character (about 0.3 s, once per process)."""
     chars = [chr(c) for c in (*range(0x3400, 0x4DC0), *range(0x4E00, 0xA000), *range(0xF900, 0xFB00))]
     out = _converter().convert("\n".join(chars)).split("\n")
     if len(out) != len(chars):   # should not happen; then every line goes through OpenCC

@@ -71,3 +71,23 @@ def test_short_texts_fold_the_same_without_the_traditional_table():
     normalize._traditional()
     assert [normalize.fold(n) for n in names] == quick
     assert normalize.fold("陳明遠") == "陈明远"
+
+
+def test_traditional_characters_read_from_the_table_are_those_conversion_changes():
+    # `_traditional()` reads OpenCC's character table instead of converting every CJK character:
+    # the same set, or a Simplified line would be taken as Traditional (or the other way round)
+    from extractors import normalize
+
+    assert normalize.opencc_characters(), "OpenCC's TSCharacters.txt not found"
+    assert normalize._traditional() == normalize._traditional_by_conversion()
+
+
+def test_simplified_text_is_folded_without_loading_opencc(monkeypatch):
+    from extractors import normalize
+
+    normalize._converter.cache_clear()
+    normalize._traditional.cache_clear()
+    monkeypatch.setattr(normalize, "_converter", lambda: pytest.fail("OpenCC's converter was loaded"))
+    text = seed_text("002")
+    assert normalize.fold(text) == text.translate(normalize._WIDTH)
+    normalize._traditional.cache_clear()

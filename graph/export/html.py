@@ -22,7 +22,7 @@ from pathlib import Path
 
 import networkx as nx
 
-from extractors.normalize import fold_name
+from extractors.normalize import fold_name, opencc_characters
 from graph.atomic import write_text
 from graph.export.style import KIND_STYLE, kind_style, node_size
 from graph import query as q
@@ -89,24 +89,6 @@ def select_view(g: nx.MultiDiGraph, focus: str | None = None, top: int | None = 
 
 
 # ---------------------------------------------------------------- page data
-
-@lru_cache(maxsize=1)
-def _traditional_to_simplified() -> dict[str, str]:
-    """OpenCC's character table (Traditional -> first Simplified form), or {} if not found."""
-    try:
-        import opencc
-        table = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
-        out = {}
-        for line in table.read_text(encoding="utf-8").splitlines():
-            parts = line.split("\t")
-            if len(parts) == 2 and len(parts[0]) == 1:
-                simp = parts[1].split(" ")[0]
-                if len(simp) == 1 and simp != parts[0]:
-                    out[parts[0]] = simp
-        return out
-    except (ImportError, OSError):
-        return {}
-
 
 def _search_key(names: list[str]) -> str:
     keys = []
@@ -312,7 +294,7 @@ def page_data(g: nx.MultiDiGraph, view: nx.MultiDiGraph, note: str = "") -> dict
     events = [n for n in nodes if n["kind"] == "event"]
     events.sort(key=lambda n: (str(g.nodes[n["id"]].get("date") or ""), n["label"]))
     # only the part of OpenCC's table that can lead to a name on this page
-    t2s = {t: s for t, s in _traditional_to_simplified().items() if s in needed_chars}
+    t2s = {t: s for t, s in opencc_characters().items() if len(s) == 1 and s in needed_chars}
     facts = _Facts(g)
     return {
         "nodes": nodes, "edges": edges, "kinds": kinds, "note": note, "t2s": dict(sorted(t2s.items())),
