@@ -24,6 +24,7 @@ import networkx as nx
 
 from extractors.normalize import fold_name, opencc_characters
 from graph.atomic import write_text
+from graph.json_text import sorted_compact
 from graph.export.style import KIND_STYLE, kind_style, node_size
 from graph import query as q
 
@@ -309,7 +310,7 @@ def page_data(g: nx.MultiDiGraph, view: nx.MultiDiGraph, note: str = "") -> dict
 
 def json_for_script(obj) -> str:
     """JSON that cannot end its <script> block or start markup: `<`, `>`, `&`, U+2028/2029 as \\u escapes."""
-    text = json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    text = sorted_compact(obj)
     return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
