@@ -9,6 +9,7 @@ import json
 import random
 import shutil
 import signal
+import os
 import subprocess
 import sys
 import time
@@ -225,3 +226,55 @@ def test_symlinked_name_escaping_out_is_refused(tmp_path):
     (out / "graph.graphml").symlink_to(tmp_path / "elsewhere.graphml")
     with pytest.raises(UnsafePath):
         inside(out, "graph.graphml")
+
+
+def test_deferred_commits_put_every_file_in_place_in_order(tmp_path):
+    import graph.atomic as atomic
+
+    seen = []
+    with atomic.deferred_commits():
+        for i in range(3):
+            write_bytes(tmp_path / f"f{i}", b"x" * (i + 1))
+            # runs after the file is in place: what it sees is the new file
+            atomic.after_commits(lambda i=i: seen.append((tmp_path / f"f{i}").read_bytes()))
+    assert seen == [b"x", b"xx", b"xxx"]
+    assert [f.name for f in sorted(tmp_path.iterdir())] == ["f0", "f1", "f2"]   # no temporary left
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "f0").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_a_deferred_commit_that_fails_keeps_the_previous_file_and_skips_what_follows(tmp_path, monkeypatch):
+    import graph.atomic as atomic
+
+    target, other = tmp_path / "graph.json", tmp_path / "nodes.csv"
+    write_bytes(target, b'{"old": true}')
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if str(dst) == str(target):
+            raise OSError(28, "No space left on device")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(atomic.os, "replace", replace)
+    recorded = []
+    with pytest.raises(OSError, match="No space left"):
+        with atomic.deferred_commits():
+            write_bytes(target, b'{"new": true}')
+            atomic.after_commits(lambda: recorded.append("stat of a file not in place"))
+            write_bytes(other, b"id\n")    # written after the failure: still complete and in place
+    assert target.read_bytes() == b'{"old": true}'
+    assert other.read_bytes() == b"id\n"
+    assert recorded == []
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["graph.json", "nodes.csv"]
+
+
+def test_a_forked_process_does_not_defer_to_its_parents_commit_thread(tmp_path):
+    import graph.atomic as atomic
+
+    with atomic.deferred_commits() as commits:
+        assert atomic._deferring() is commits
+        commits.owner = (os.getpid() + 1, commits.owner[1])   # as a forked copy sees it
+        assert atomic._deferring() is None
+        write_bytes(tmp_path / "now", b"1")          # finished at once, not queued
+        assert (tmp_path / "now").read_bytes() == b"1"

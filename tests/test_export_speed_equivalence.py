@@ -414,3 +414,37 @@ def test_build_killed_while_two_processes_write_leaves_whole_files(tmp_path):
     assert done.returncode == 0, done.stderr
     assert snapshot(out) == full_build
     assert not [f for f in out.iterdir() if f.name.endswith(".tmp")]
+
+
+def test_a_file_that_cannot_be_put_in_place_in_a_writer_process_is_a_failure(tmp_path, monkeypatch):
+    # the rename runs in the writer process's commit thread, after the task returned: still
+    # reported as that task's failure, and the previous file stays
+    import graph.atomic as atomic
+    from graph.atomic import write_bytes
+
+    parent = os.getpid()
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if _in_child(parent):
+            raise OSError(28, "No space left on device")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(atomic.os, "replace", replace)
+    for i in range(4):
+        (tmp_path / f"f{i}").write_bytes(b"old")
+
+    def task(i):
+        def run():
+            write_bytes(tmp_path / f"f{i}", b"new")
+            if not _in_child(parent):
+                time.sleep(0.3)   # leave tasks to the writer process
+        return run
+
+    done = []
+    with pytest.raises(OSError, match="No space left") as info:
+        run_tasks([Task([f"f{i}"], task(i)) for i in range(4)], jobs=2, progress=done.append)
+    assert any("raised in the process writing" in note for note in getattr(info.value, "__notes__", []))
+    written_by_parent = {f"f{i}" for i in range(4) if (tmp_path / f"f{i}").read_bytes() == b"new"}
+    assert written_by_parent and set(done) <= written_by_parent   # nothing the child failed is reported
+    assert not [f for f in tmp_path.iterdir() if f.name.endswith(".tmp")]

@@ -46,7 +46,7 @@ from typing import IO, Callable, Iterator, Sequence
 
 import networkx as nx
 
-from graph.atomic import atomic_open, write_bytes
+from graph.atomic import after_commits, atomic_open, write_bytes
 
 # elements per chunk on average: a change re-renders about this many elements. Nodes carry
 # more text each (every document and evidence of a person or organization) and change more
@@ -474,4 +474,5 @@ def _write_once(paths, salts, body, previous: bool) -> None:
     for name, path in paths.items():
         out = outs[name]
         if isinstance(out, FragmentOutput):
-            out.commit(path)
+            # the sidecar records the file's final stat: once the file is in place
+            after_commits(lambda out=out, path=path: out.commit(path))

@@ -7,8 +7,11 @@ number; a pipe read of one byte goes to exactly one reader), longest first, so
 the processes stay busy whatever else runs on the machine.
 
 Every file is still written atomically by the process that writes it
-(`atomic.atomic_open`: its temporary file carries that process's pid). A writer
-process reports "started", "done" and failures over a second pipe; the parent
+(`atomic.atomic_open`: its temporary file carries that process's pid); its fsync
+and rename run in a background thread of that process while it goes on with its
+next task (`atomic.deferred_commits`), and a task counts as done once its files
+are in place. A writer process reports "started", "done" and failures over a
+second pipe; the parent
 calls `progress` for every finished file, raises the first failure with the
 child's traceback as a note, and raises too if a writer process died (a killed
 writer leaves the previous file in place; its temporary file is removed by the
@@ -22,10 +25,14 @@ from __future__ import annotations
 import os
 import pickle
 import struct
+import threading
 import traceback
 import warnings
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Callable
+
+from graph.atomic import deferred_commits
 
 
 @dataclass
@@ -41,13 +48,23 @@ class WriterProcessError(RuntimeError):
 def run_tasks(tasks: list[Task], jobs: int = 1, progress: Callable[[str], None] | None = None) -> None:
     """Run `tasks` (longest first) in `jobs` processes; raise the first failure."""
     if jobs < 2 or len(tasks) < 2 or not hasattr(os, "fork") or len(tasks) > 255:
-        for task in tasks:
-            task.run()
-            for name in task.names:
-                if progress:
-                    progress(name)
+        with deferred_commits() as commits:
+            written: list[tuple[Task, Future]] = []
+            for task in tasks:
+                task.run()
+                written.append((task, commits.mark()))   # done once its files are in place
+                while written and written[0][1].done() and not written[0][1].exception():
+                    _report(written.pop(0)[0], progress)
+        for task, _ in written:
+            _report(task, progress)
         return
     _Pool(tasks, min(jobs, len(tasks)), progress).run()
+
+
+def _report(task: Task, progress: Callable[[str], None] | None) -> None:
+    for name in task.names:
+        if progress:
+            progress(name)
 
 
 # ---------------------------------------------------------------- messages
@@ -119,6 +136,7 @@ class _Pool:
         self.claimed: dict[int, int] = {}     # task -> pid of the writer process that took it
         self.done: set[int] = set()
         self.failure: tuple | None = None     # (exception or None, summary, traceback text, names)
+        self.committing: list[tuple[int, Future]] = []   # tasks of this process run, files being put in place
 
     def run(self) -> None:
         queue_r, queue_w = os.pipe()
@@ -145,18 +163,24 @@ class _Pool:
         results = _Reader(result_r)
         own_error: BaseException | None = None
         try:
-            while True:
-                self._handle(results.poll(block=False))
-                if self.failure is not None:
-                    self._drain_queue(queue_r)   # a writer process failed: no new task
-                    break
-                b = os.read(queue_r, 1)
-                if not b:
-                    break
-                i = b[0]
-                self.claimed[i] = parent
-                self.tasks[i].run()
+            # (after forking: a writer process must not inherit the commit thread's state)
+            with deferred_commits() as commits:
+                while True:
+                    self._handle(results.poll(block=False))
+                    self._committed()
+                    if self.failure is not None:
+                        self._drain_queue(queue_r)   # a writer process failed: no new task
+                        break
+                    b = os.read(queue_r, 1)
+                    if not b:
+                        break
+                    i = b[0]
+                    self.claimed[i] = parent
+                    self.tasks[i].run()
+                    self.committing.append((i, commits.mark()))   # reported once its files are in place
+            for i, _ in self.committing:
                 self._finished(i)
+            self.committing.clear()
         except BaseException as exc:
             own_error = exc
             self._drain_queue(queue_r)   # writer processes take no new task after a failure
@@ -185,23 +209,47 @@ class _Pool:
             os.close(result_r)
             _die_with_parent(parent)
             me = os.getpid()
-            while True:
-                b = os.read(queue_r, 1)
-                if not b:
-                    break
-                i = b[0]
-                _send(result_w, ("started", i, me))
-                try:
-                    self.tasks[i].run()
-                except BaseException as exc:
-                    _send(result_w, _failure(i, exc))
-                    code = 1
-                    break
-                _send(result_w, ("done", i, me))
+            lock = threading.Lock()   # "done" is sent from the commit thread
+
+            def send(message: tuple) -> None:
+                with lock:
+                    _send(result_w, message)
+
+            ran: list[int] = []
+            reported: set[int] = set()
+
+            def done(i: int) -> None:
+                send(("done", i, me))
+                reported.add(i)
+
+            try:
+                with deferred_commits() as commits:
+                    while True:
+                        b = os.read(queue_r, 1)
+                        if not b:
+                            break
+                        i = b[0]
+                        send(("started", i, me))
+                        try:
+                            self.tasks[i].run()
+                        except BaseException as exc:
+                            send(_failure(i, exc))
+                            code = 1
+                            break
+                        ran.append(i)
+                        commits.after(lambda i=i: done(i))   # once its files are in place
+            except BaseException as exc:   # a file written could not be put in place
+                send(_failure(next((i for i in ran if i not in reported), ran[-1] if ran else 0), exc))
+                code = 1
         except BaseException:
             code = 2
         finally:
             os._exit(code)
+
+    def _committed(self) -> None:
+        """Report this process's tasks whose files are all in place."""
+        while self.committing and self.committing[0][1].done() and not self.committing[0][1].exception():
+            self._finished(self.committing.pop(0)[0])
 
     def _handle(self, messages: list[tuple]) -> None:
         for m in messages:
