@@ -137,3 +137,18 @@ def test_entries_are_written_whole_and_leave_no_temporary_file(tmp_path):
     assert store.put("cd" * 32, records) and store.put("cd" * 32, records)   # a new shard, then over itself
     assert [p.name for p in (tmp_path / "c").rglob("*") if p.is_file()] == [f"{'cd' * 32}.cache"]
     assert store.get("cd" * 32) == records
+
+
+def test_evidence_made_without_init_is_the_dataclass_itself():
+    # records_from_tuple fills Evidence's fields directly: they must be the dataclass's fields,
+    # and the object must behave as one made by __init__ (equal, same hash, frozen)
+    import dataclasses
+
+    from extractors.records import Evidence
+    from graph.cache import _evidence_of_tuple as _evidence
+
+    assert [f.name for f in dataclasses.fields(Evidence)] == ["doc", "sentence", "start", "end"]
+    made, built = _evidence(("d1", "吉先生致辞。", 3, 6)), Evidence("d1", "吉先生致辞。", 3, 6)
+    assert made == built and hash(made) == hash(built) and made.to_dict() == built.to_dict()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.start = 0
