@@ -12,6 +12,7 @@ edges  relation=holds_role (person→organization, title)
 """
 from __future__ import annotations
 
+from itertools import chain
 from typing import Iterable
 
 import networkx as nx
@@ -72,6 +73,14 @@ class _Edges:
 def _plain_dicts(g: nx.MultiDiGraph) -> bool:
     return all(getattr(g, f) is dict for f in ("adjlist_inner_dict_factory", "edge_key_dict_factory",
                                                "edge_attr_dict_factory"))
+
+
+def edge_count(g: nx.MultiDiGraph) -> int:
+    """`g.number_of_edges()`, counted from the adjacency's key dicts (networkx sums a degree view:
+    a Python call per node, 0.16 s at 10,000 articles against 0.02 s)."""
+    if type(g) is not nx.MultiDiGraph or not _plain_dicts(g):
+        return g.number_of_edges()
+    return sum(map(len, chain.from_iterable(map(dict.values, g._succ.values()))))
 
 
 def build_graph(documents: Iterable[DocumentRecords]) -> nx.MultiDiGraph:

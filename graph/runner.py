@@ -15,7 +15,7 @@ from typing import Callable
 
 from extractors.documents import Document, Skipped, find_files, read_path
 from extractors.records import DocumentRecords
-from graph.build import build_graph
+from graph.build import build_graph, edge_count
 from graph.export import write_all
 
 Progress = Callable[[str], None]
@@ -528,7 +528,7 @@ def _run_build(paths, out_dir, ner, strict, progress, jobs, cache, cache_dir, sc
     with collector.quiet():
         g = build_graph(records)
     del records
-    report.nodes, report.edges = g.number_of_nodes(), g.number_of_edges()
+    report.nodes, report.edges = g.number_of_nodes(), edge_count(g)
     # what did not change is copied from the previous files (their records live beside the
     # extraction cache when it is in the output folder, the default)
     reuse = cache and (cache_dir is None or Path(cache_dir).resolve() == (Path(out_dir) / CACHE_DIRNAME).resolve())

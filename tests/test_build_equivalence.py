@@ -149,3 +149,15 @@ def test_event_index_finds_what_comparing_every_known_event_finds():
             index.add(nid, rec)
             known.append((nid, rec))
     assert len(known) > 20
+
+
+def test_edge_count_is_networkx_count():
+    from graph.build import edge_count
+
+    g = nx.MultiDiGraph()
+    g.add_edges_from([("a", "b", "k1"), ("a", "b", "k2"), ("b", "a", "k1"), ("c", "a", "k")])
+    g.add_node("alone")
+    assert edge_count(g) == g.number_of_edges() == 4
+    assert edge_count(nx.MultiDiGraph()) == 0
+    plain = nx.DiGraph(g)
+    assert edge_count(plain) == plain.number_of_edges()
