@@ -132,11 +132,18 @@ class _Facts:
         self._titles: dict = {}
         self._parents: dict = {}
         self._ancestors: dict = {}
+        self._dated: dict = {}     # event -> (date, label): its info and the order of a person's events
 
     def label(self, n) -> str:
         got = self._labels.get(n)
         if got is None:
-            got = self._labels[n] = str(self.g.nodes[n].get("label") or n)
+            got = self._labels[n] = str(self.g._node[n].get("label") or n)
+        return got
+
+    def dated(self, e) -> tuple[str, str]:
+        got = self._dated.get(e)
+        if got is None:
+            got = self._dated[e] = (str(self.g._node[e].get("date") or ""), self.label(e))
         return got
 
     def out_edges(self, n) -> list[tuple]:
@@ -148,13 +155,15 @@ class _Facts:
         return [(u, d) for u, kd in self.g._pred[n].items() for d in kd.values()]
 
     def event_info(self, e) -> dict:
-        return {"id": e, "event": self.label(e), "date": str(self.g.nodes[e].get("date") or "")}
+        date, label = self.dated(e)
+        return {"id": e, "event": label, "date": date}
 
     def roles(self, p) -> list[dict]:
         got = self._roles.get(p)
         if got is None:
-            out = [{"id": o, "organization": self.label(o), "titles": _as_list(d.get("title"))}
-                   for o, d in self.out_edges(p) if d.get("relation") == "holds_role"]
+            label = self.label
+            out = [{"id": o, "organization": label(o), "titles": _as_list(d.get("title"))}
+                   for o, kd in self.g._succ[p].items() for d in kd.values() if d.get("relation") == "holds_role"]
             got = self._roles[p] = sorted(out, key=lambda r: (r["organization"], r["id"]))
         return got
 
@@ -189,12 +198,13 @@ class _Facts:
 
     def attended(self, person, carry_up: bool = True) -> dict:
         direct: dict = {}
-        for e, d in self.out_edges(person):
-            if d.get("relation") == "attended":
-                direct.setdefault(e, [])
-                for p in _as_list(d.get("participation")) or ["出席"]:
-                    if p not in direct[e]:
-                        direct[e].append(p)
+        for e, kd in self.g._succ[person].items():
+            for d in kd.values():
+                if d.get("relation") == "attended":
+                    parts = direct.setdefault(e, [])
+                    for p in _as_list(d.get("participation")) or ["出席"]:
+                        if p not in parts:
+                            parts.append(p)
         return direct if not carry_up else self.carried_up(direct)
 
     def carried_up(self, direct: dict) -> dict:
@@ -225,17 +235,26 @@ def _details(g: nx.MultiDiGraph, n: str, facts: _Facts | None = None) -> dict:
     if kind == "person":
         out["roles"] = f.roles(n)
         direct = f.attended(n, carry_up=False)
-        out["events"] = [{**f.event_info(e), "participation": direct.get(e, ["(via sub-event)"])}
-                         for e in sorted(f.carried_up(direct), key=lambda e: (str(g.nodes[e].get("date") or ""), f.label(e)))]
+        dated, via = f.dated, ["(via sub-event)"]
+        events = []
+        for e in sorted(f.carried_up(direct), key=dated):
+            date, label = dated(e)
+            events.append({"id": e, "event": label, "date": date, "participation": direct.get(e, via)})
+        out["events"] = events
         # the sentence that says what they did is the best evidence for a person; six are shown,
-        # so edges after the sixth distinct sentence cannot change what is shown
+        # so edges after the sixth distinct sentence cannot change what is shown (targets in the
+        # order of their ids, each target's edges in the graph's order)
         evidence = out["evidence"]
-        for _, ed in sorted(f.out_edges(n), key=lambda e: str(e[0])):
+        succ = g._succ[n]
+        for v in sorted(succ, key=str):
             if len(evidence) >= 6:
                 break
-            for ev in _evidence(ed):
-                if ev not in evidence:
-                    evidence.append(ev)
+            for ed in succ[v].values():
+                if len(evidence) >= 6:
+                    break
+                for ev in _evidence(ed):
+                    if ev not in evidence:
+                        evidence.append(ev)
         out["evidence"] = evidence[:6]
     elif kind == "organization":
         out["members"] = sorted(({"id": u, "person": f.label(u), "titles": _as_list(ed.get("title"))}
