@@ -97,12 +97,12 @@ def build_graph(documents: Iterable[DocumentRecords]) -> nx.MultiDiGraph:
 
     edges = _Edges()
     merge, data_of = edges.merge, edges.data
-    person_of, org_of, event_of = res.person.get, res.org.get, res.event
     for dr in docs:
         doc = dr.doc
+        person_of, org_of, event_of = res.person[doc].get, res.org[doc].get, res.event[doc]
         # roles and attendance are most of the edges: `_Edges.merge`, inlined
         for r in dr.roles:
-            u, v = person_of((doc, r.person)), org_of((doc, r.organization))
+            u, v = person_of(r.person), org_of(r.organization)
             if u and v:
                 data = data_of.get((u, v, "holds_role"))
                 if data is None:
@@ -118,7 +118,7 @@ def build_graph(documents: Iterable[DocumentRecords]) -> nx.MultiDiGraph:
                     if r.title and r.title not in values:
                         values.append(r.title)
         for a in dr.attendance:
-            u, v = person_of((doc, a.person)), event_of.get((doc, a.event))
+            u, v = person_of(a.person), event_of.get(a.event)
             if u and v:
                 data = data_of.get((u, v, "attended"))
                 if data is None:
@@ -134,13 +134,13 @@ def build_graph(documents: Iterable[DocumentRecords]) -> nx.MultiDiGraph:
                     if a.participation and a.participation not in values:
                         values.append(a.participation)
         for e in dr.events:
-            child = event_of[(doc, e.local_id)]
+            child = event_of[e.local_id]
             if e.parent:
-                parent = event_of.get((doc, e.parent))
+                parent = event_of.get(e.parent)
                 if parent and parent != child:
                     merge(child, parent, "part_of", doc, None)
             for org in e.organizers:
-                o = org_of((doc, org))
+                o = org_of(org)
                 if o:
                     merge(o, child, "organized", doc, None)
     edges.add_to(g)

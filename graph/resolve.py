@@ -57,9 +57,10 @@ class Node:
 @dataclass
 class Resolution:
     nodes: dict[str, Node] = field(default_factory=dict)
-    person: dict[tuple[str, str], str] = field(default_factory=dict)   # (doc, folded) -> node id
-    org: dict[tuple[str, str], str] = field(default_factory=dict)      # (doc, folded) -> node id
-    event: dict[tuple[str, str], str] = field(default_factory=dict)    # (doc, local id) -> node id
+    # per document (one dict each, so that building the edges needs no (doc, name) tuple per record)
+    person: dict[str, dict[str, str]] = field(default_factory=dict)   # doc -> folded -> node id
+    org: dict[str, dict[str, str]] = field(default_factory=dict)      # doc -> folded -> node id
+    event: dict[str, dict[str, str]] = field(default_factory=dict)    # doc -> local id -> node id
 
 
 @lru_cache(maxsize=65536)
@@ -166,6 +167,9 @@ def resolve(documents: list[DocumentRecords]) -> Resolution:
     # hundreds of thousands of person and organization records: plain loops, no calls
     for dr in sorted(documents, key=lambda d: d.doc):
         doc = dr.doc
+        persons_here = person_of.setdefault(doc, {})
+        orgs_here = org_of.setdefault(doc, {})
+        events_here = event_of.setdefault(doc, {})
         for p in dr.persons:
             folded = p.folded
             nid = f"person:{folded}"
@@ -180,7 +184,7 @@ def resolve(documents: list[DocumentRecords]) -> Resolution:
                 node.docs.append(doc)
             if len(node.evidence) < MAX_NODE_EVIDENCE and p.evidence:
                 node.add_evidence(p.evidence[:2])
-            person_of[(doc, folded)] = nid
+            persons_here[folded] = nid
 
         for o in dr.organizations:
             folded = o.folded
@@ -199,7 +203,7 @@ def resolve(documents: list[DocumentRecords]) -> Resolution:
                 node.docs.append(doc)
             if len(node.evidence) < MAX_NODE_EVIDENCE and o.evidence:
                 node.add_evidence(o.evidence[:1])
-            org_of[(doc, folded)] = nid
+            orgs_here[folded] = nid
             for a in o.aliases:
                 f = folded_alias.get(a)
                 if f is None:
@@ -224,6 +228,6 @@ def resolve(documents: list[DocumentRecords]) -> Resolution:
             node.minor = node.minor and e.minor
             node.add_doc(doc)
             node.add_evidence(e.evidence[:1])
-            event_of[(doc, e.local_id)] = nid
+            events_here[e.local_id] = nid
             own_nodes.add(nid)
     return res

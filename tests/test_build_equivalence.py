@@ -47,21 +47,21 @@ def _reference_build(documents) -> nx.MultiDiGraph:
         g.add_node(nid, **attrs)
     for dr in docs:
         for r in dr.roles:
-            u, v = res.person.get((dr.doc, r.person)), res.org.get((dr.doc, r.organization))
+            u, v = res.person[dr.doc].get(r.person), res.org[dr.doc].get(r.organization)
             if u and v:
                 merge(g, u, v, "holds_role", dr.doc, r.evidence, titles=r.title)
         for a in dr.attendance:
-            u, v = res.person.get((dr.doc, a.person)), res.event.get((dr.doc, a.event))
+            u, v = res.person[dr.doc].get(a.person), res.event[dr.doc].get(a.event)
             if u and v:
                 merge(g, u, v, "attended", dr.doc, a.evidence, participation=a.participation)
         for e in dr.events:
-            child = res.event[(dr.doc, e.local_id)]
+            child = res.event[dr.doc][e.local_id]
             if e.parent:
-                parent = res.event.get((dr.doc, e.parent))
+                parent = res.event[dr.doc].get(e.parent)
                 if parent and parent != child:
                     merge(g, child, parent, "part_of", dr.doc, None)
             for org in e.organizers:
-                o = res.org.get((dr.doc, org))
+                o = res.org[dr.doc].get(org)
                 if o:
                     merge(g, o, child, "organized", dr.doc, None)
     for _, _, data in g.edges(data=True):
