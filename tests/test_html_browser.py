@@ -190,3 +190,15 @@ def test_large_graph_shows_top_view_with_note(browser, tmp_path):
     # physics is off once laid out: the page is not busy forever
     assert browser.js("window.__forumgraph.network.physics.physicsEnabled") is False
     screenshot(browser, tmp_path / "large.png")
+
+
+def test_a_long_list_in_the_panel_says_how_many_there_are(browser, tmp_path):
+    from graph.export.html import PANEL_LIMIT
+
+    page = tmp_path / "graph.html"
+    page.write_text(render_html(large_graph(persons=PANEL_LIMIT + 20, events=1)), encoding="utf-8")
+    open_page(browser, page)
+    browser.js("window.__forumgraph.select('event:论坛0', true)")
+    panel = browser.js("document.getElementById('panel').textContent")
+    assert f"{PANEL_LIMIT} / {PANEL_LIMIT + 20}" in panel
+    assert browser.js("document.querySelectorAll('#panel li').length") == PANEL_LIMIT

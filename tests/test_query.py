@@ -215,3 +215,31 @@ def test_empty_graph_everywhere(tmp_path):
     assert q.coattend(empty) == [] and q.communities(empty) == [] and q.top(empty) == []
     assert run("query", str(tmp_path), "coattend").output.strip() == "(none)"
     assert '"nodes":[]' in (tmp_path / "graph.html").read_text(encoding="utf-8")
+
+
+def test_long_side_panel_lists_show_their_first_entries_and_how_many():
+    from graph.export.html import PANEL_LIMIT, _details, page_data
+
+    big = large_graph(persons=PANEL_LIMIT + 150, events=1)   # every person attends the one event
+    hub = "person:甲0"
+    for e in range(1, PANEL_LIMIT + 30):                      # and one person attends many
+        big.add_node(f"event:会{e}", kind="event", label=f"测试会{e}", date=f"2031-02-{e % 28 + 1:02d}")
+        big.add_edge(hub, f"event:会{e}", key="attended", relation="attended", participation=["出席"])
+    big.nodes[hub]["docs"] = [f"d{i:03d}.txt" for i in range(PANEL_LIMIT + 5)]
+    view, note = select_view(big, top=200)
+    data = page_data(big, view, note)
+    event = data["details"]["event:论坛0"]
+    whole = _details(big, "event:论坛0")                       # no limit: what query.event_profile lists
+    group = event["roster"][0]
+    assert group["total"] == PANEL_LIMIT + 150 == len(whole["roster"][0]["persons"])
+    assert group["persons"] == whole["roster"][0]["persons"][:PANEL_LIMIT]
+    person = data["details"][hub]
+    assert person["events_total"] == len(_details(big, hub)["events"]) == PANEL_LIMIT + 30
+    assert person["events"] == _details(big, hub)["events"][:PANEL_LIMIT]
+    node = next(n for n in data["nodes"] if n["id"] == hub)
+    assert node["docs_total"] == PANEL_LIMIT + 5 and node["docs"] == big.nodes[hub]["docs"][:PANEL_LIMIT]
+    # short lists are whole, with no total
+    other = next(n for n in data["details"] if n.startswith("person:") and n != hub)
+    small = data["details"][other]
+    assert "events_total" not in small and len(small["events"]) == 1
+    assert page_data(big, view, note, limit=None)["details"]["event:论坛0"]["roster"][0]["persons"] == whole["roster"][0]["persons"]

@@ -9,7 +9,8 @@ canvas labels.
 
 Large graphs would freeze a browser tab, so above `LARGE_GRAPH` nodes the page
 shows a view (`focus` ego network, `top` most connected, `kind`), by default the
-`DEFAULT_TOP` most connected nodes, with a note saying so.
+`DEFAULT_TOP` most connected nodes, with a note saying so. A list in the side panel
+shows its first `PANEL_LIMIT` entries and how many there are (`<list>_total`).
 """
 from __future__ import annotations
 
@@ -30,6 +31,10 @@ from graph import query as q
 
 LARGE_GRAPH = 2000      # nodes; vis-network's physics gets sluggish beyond a few thousand
 DEFAULT_TOP = 500       # what a large graph shows unless asked for another view
+# entries of one list in the side panel (a person's events, an event's attendees, a node's documents):
+# thousands for the hubs of a large corpus, which no one reads in a panel and which made a page of 500
+# nodes 30 MB; the panel says how many there are and `forumgraph query` lists them all
+PANEL_LIMIT = 100
 HERE = Path(__file__).parent
 EDGE_COLOURS = {"holds_role": "#e08a1e", "attended": "#3b7dd8", "part_of": "#2e9e5b", "organized": "#9c5fc9"}
 
@@ -215,32 +220,51 @@ class _Facts:
                 out.setdefault(a, [])
         return out
 
-    def event_roster(self, e) -> dict:
-        """event_profile(g, e)["roster"]."""
+    def event_roster(self, e, limit: int | None = None) -> dict:
+        """event_profile(g, e)["roster"]: participation -> attendees; with `limit`, participation ->
+        (the first `limit` attendees, how many there are), titles looked up for those only."""
         roster: dict = defaultdict(list)
-        for u, d in self.in_edges(e):
-            if d.get("relation") == "attended":
-                for part in _as_list(d.get("participation")) or ["出席"]:
-                    roster[part].append({"id": u, "person": self.label(u), "titles": self.role_titles(u)})
-        return {k: sorted(v, key=lambda r: (r["person"], r["id"]))
-                for k, v in sorted(roster.items(), key=lambda kv: q._participation_rank(kv[0]))}
+        label = self.label
+        for u, kd in self.g._pred[e].items():
+            for d in kd.values():
+                if d.get("relation") == "attended":
+                    for part in _as_list(d.get("participation")) or ["出席"]:
+                        roster[part].append((label(u), u))
+        out = {}
+        for k, people in sorted(roster.items(), key=lambda kv: q._participation_rank(kv[0])):
+            people.sort()   # (person, id): ids are unique, so labels alone never decide between two entries
+            shown = [{"id": u, "person": name, "titles": self.role_titles(u)} for name, u in people[:limit]]
+            out[k] = shown if limit is None else (shown, len(people))
+        return out
 
 
-def _details(g: nx.MultiDiGraph, n: str, facts: _Facts | None = None) -> dict:
-    """What the side panel shows for a node (computed on the whole graph, not the view)."""
+def _shown(out: dict, key: str, items: list, limit: int | None) -> None:
+    """`out[key]`: the first `limit` of `items`, and `out[key + "_total"]` when some are left out."""
+    if limit is not None and len(items) > limit:
+        out[key + "_total"] = len(items)
+        items = items[:limit]
+    out[key] = items
+
+
+def _details(g: nx.MultiDiGraph, n: str, facts: _Facts | None = None, limit: int | None = None) -> dict:
+    """What the side panel shows for a node (computed on the whole graph, not the view); with
+    `limit`, each list holds its first `limit` entries (see `_shown`)."""
     f = facts or _Facts(g)
     d = g.nodes[n]
     kind = d.get("kind")
     out: dict = {"evidence": _evidence(d)}
     if kind == "person":
-        out["roles"] = f.roles(n)
+        _shown(out, "roles", f.roles(n), limit)
         direct = f.attended(n, carry_up=False)
         dated, via = f.dated, ["(via sub-event)"]
+        ordered = sorted(f.carried_up(direct), key=dated)
         events = []
-        for e in sorted(f.carried_up(direct), key=dated):
+        for e in ordered[:limit]:
             date, label = dated(e)
             events.append({"id": e, "event": label, "date": date, "participation": direct.get(e, via)})
-        out["events"] = events
+        _shown(out, "events", events, limit)
+        if len(ordered) > len(events):
+            out["events_total"] = len(ordered)
         # the sentence that says what they did is the best evidence for a person; six are shown,
         # so edges after the sixth distinct sentence cannot change what is shown (targets in the
         # order of their ids, each target's edges in the graph's order)
@@ -257,19 +281,30 @@ def _details(g: nx.MultiDiGraph, n: str, facts: _Facts | None = None) -> dict:
                         evidence.append(ev)
         out["evidence"] = evidence[:6]
     elif kind == "organization":
-        out["members"] = sorted(({"id": u, "person": f.label(u), "titles": _as_list(ed.get("title"))}
-                                 for u, ed in f.in_edges(n) if ed.get("relation") == "holds_role"),
-                                key=lambda r: (r["person"], r["id"]))
-        out["events"] = [f.event_info(v) for v, ed in sorted(f.out_edges(n), key=lambda e: str(e[0]))
-                         if ed.get("relation") == "organized"]
+        _shown(out, "members", sorted(({"id": u, "person": f.label(u), "titles": _as_list(ed.get("title"))}
+                                        for u, ed in f.in_edges(n) if ed.get("relation") == "holds_role"),
+                                       key=lambda r: (r["person"], r["id"])), limit)
+        _shown(out, "events", [f.event_info(v) for v, ed in sorted(f.out_edges(n), key=lambda e: str(e[0]))
+                               if ed.get("relation") == "organized"], limit)
     elif kind == "event":
         organizers = sorted(({"id": u, "organization": f.label(u)} for u, ed in f.in_edges(n)
                              if ed.get("relation") == "organized"), key=lambda r: (r["organization"], r["id"]))
-        out.update(date=str(d.get("date") or ""), place=str(d.get("place") or ""),
-                   part_of=[f.event_info(x) for x in f.parents(n)],
-                   sub_events=[f.event_info(x) for x in f.children(n)],
-                   organizers=organizers,
-                   roster=[{"participation": k, "persons": v} for k, v in f.event_roster(n).items()])
+        out.update(date=str(d.get("date") or ""), place=str(d.get("place") or ""))
+        _shown(out, "part_of", [f.event_info(x) for x in f.parents(n)], limit)
+        _shown(out, "sub_events", [f.event_info(x) for x in f.children(n)], limit)
+        _shown(out, "organizers", organizers, limit)
+        roster = []
+        for k, v in f.event_roster(n, limit).items():
+            group = {"participation": k}
+            if limit is None:
+                group["persons"] = v
+            else:
+                shown, total = v
+                group["persons"] = shown
+                if total > len(shown):
+                    group["total"] = total
+            roster.append(group)
+        out["roster"] = roster
     return out
 
 
@@ -289,7 +324,8 @@ def _event_scope(g: nx.MultiDiGraph, view: nx.MultiDiGraph, e: str, facts: _Fact
     return sorted(s for s in scope if s in view)
 
 
-def page_data(g: nx.MultiDiGraph, view: nx.MultiDiGraph, note: str = "") -> dict:
+def page_data(g: nx.MultiDiGraph, view: nx.MultiDiGraph, note: str = "", limit: int | None = PANEL_LIMIT) -> dict:
+    """Everything the page's script reads; lists of the side panel cut at `limit` (None: whole)."""
     nodes, needed_chars = [], set()
     for n in sorted(view.nodes, key=str):
         d = g.nodes[n]
@@ -299,9 +335,10 @@ def page_data(g: nx.MultiDiGraph, view: nx.MultiDiGraph, note: str = "") -> dict
         search = _search_key(names)
         needed_chars.update(search)
         degree = _neighbour_count(g, n)
-        nodes.append({"id": str(n), "label": names[0], "kind": kind, "color": colour, "shape": shape,
-                      "size": node_size(degree), "degree": degree, "aliases": names[1:],
-                      "docs": _as_list(d.get("docs")), "search": search})
+        node = {"id": str(n), "label": names[0], "kind": kind, "color": colour, "shape": shape,
+                "size": node_size(degree), "degree": degree, "aliases": names[1:], "search": search}
+        _shown(node, "docs", _as_list(d.get("docs")), limit)
+        nodes.append(node)
     edges = []
     for i, (u, v, k, d) in enumerate(sorted(view.edges(keys=True, data=True), key=lambda e: (str(e[0]), str(e[1]), str(e[2])))):
         rel = str(d.get("relation") or k)
@@ -318,7 +355,7 @@ def page_data(g: nx.MultiDiGraph, view: nx.MultiDiGraph, note: str = "") -> dict
     facts = _Facts(g)
     return {
         "nodes": nodes, "edges": edges, "kinds": kinds, "note": note, "t2s": dict(sorted(t2s.items())),
-        "details": {n["id"]: _details(g, n["id"], facts) for n in nodes},
+        "details": {n["id"]: _details(g, n["id"], facts, limit) for n in nodes},
         "events": [{"id": n["id"], "label": n["label"], "date": str(g.nodes[n["id"]].get("date") or "")} for n in events],
         "eventScopes": {n["id"]: _event_scope(g, view, n["id"], facts) for n in events},
         "stabilizationIterations": 400 if len(nodes) <= 300 else 200,
