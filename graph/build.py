@@ -12,13 +12,13 @@ edges  relation=holds_role (person→organization, title)
 """
 from __future__ import annotations
 
-from itertools import chain
+from itertools import chain, groupby
 from typing import Iterable
 
 import networkx as nx
 
 from extractors.records import DocumentRecords, Evidence
-from graph.resolve import resolve
+from graph.resolve import Resolver
 
 MAX_EVIDENCE = 5   # per node/edge: enough to show where a fact comes from, bounded for large corpora
 
@@ -31,6 +31,9 @@ class _Edges:
 
     def __init__(self) -> None:
         self.data: dict[tuple[str, str, str], dict] = {}
+        # titles of holds_role edges, as lists (the edge's "title" is them joined with "|", set
+        # when the graph is made): a build going on from a saved state appends to them
+        self.titles: dict[tuple[str, str, str], list[str]] = {}
 
     def merge(self, u: str, v: str, relation: str, doc: str, evidence: Evidence | None,
               attr: str | None = None, value=None) -> None:
@@ -51,10 +54,11 @@ class _Edges:
                 values.append(value)
 
     def add_to(self, g: nx.MultiDiGraph) -> None:
-        """Add the edges to `g`, whose nodes they join are all in it already."""
-        for data in self.data.values():
-            if "titles" in data:
-                data["title"] = "|".join(data.pop("titles"))
+        """Add the edges to `g`, whose nodes they join are all in it already (the edges' data
+        dicts are shared with `g`)."""
+        data_of = self.data
+        for key, titles in self.titles.items():
+            data_of[key]["title"] = "|".join(titles)
         if type(g) is nx.MultiDiGraph and _plain_dicts(g):
             # what `g.add_edge(u, v, key, **data)` does once its nodes exist, for a plain
             # MultiDiGraph: one key dict shared by both adjacencies (a third of the time)
@@ -83,30 +87,49 @@ def edge_count(g: nx.MultiDiGraph) -> int:
     return sum(map(len, chain.from_iterable(map(dict.values, g._succ.values()))))
 
 
-def build_graph(documents: Iterable[DocumentRecords]) -> nx.MultiDiGraph:
-    docs = sorted(documents, key=lambda d: d.doc)
-    res = resolve(docs)
-    g = nx.MultiDiGraph()
-    for nid in sorted(res.nodes):
-        n = res.nodes[nid]
-        attrs = {"kind": n.kind, "label": n.label, "aliases": list(n.aliases), "docs": sorted(n.docs),
-                 "evidence": n.evidence[:MAX_EVIDENCE]}
-        if n.kind == "event":
-            attrs.update(date=n.date, place=n.place, minor=n.minor)
-        g.add_node(nid, **attrs)
+class GraphBuilder:
+    """Records → graph, one document at a time in id order. What it holds between documents
+    (the resolver's state and the edges collected so far) is all a later build needs to go on
+    with documents whose ids sort after every one seen (graph/build_state.py saves it)."""
 
-    edges = _Edges()
-    merge, data_of = edges.merge, edges.data
-    for dr in docs:
+    def __init__(self, resolver: Resolver | None = None, edges: _Edges | None = None,
+                 last_doc: str | None = None) -> None:
+        self.resolver = resolver if resolver is not None else Resolver()
+        self.edges = edges if edges is not None else _Edges()
+        self.last_doc = last_doc
+
+    def add_all(self, documents: Iterable[DocumentRecords]) -> "GraphBuilder":
+        """Add `documents` in id order (records of one id together, as `resolve` sees them)."""
+        for _, group in groupby(sorted(documents, key=lambda d: d.doc), key=lambda d: d.doc):
+            self.add(list(group))
+        return self
+
+    def add(self, group: list[DocumentRecords]) -> None:
+        """The records of one document id (normally one), which must sort after every id added."""
+        doc = group[0].doc
+        if self.last_doc is not None and doc <= self.last_doc:
+            raise ValueError(f"document {doc!r} does not come after {self.last_doc!r}, the last one added")
+        persons_here: dict[str, str] = {}
+        orgs_here: dict[str, str] = {}
+        events_here: dict[str, str] = {}
+        for dr in group:
+            self.resolver.add(dr, persons_here, orgs_here, events_here)
+        for dr in group:
+            self._edges_of(dr, persons_here.get, orgs_here.get, events_here)
+        self.last_doc = doc
+
+    def _edges_of(self, dr: DocumentRecords, person_of, org_of, event_of: dict[str, str]) -> None:
+        edges = self.edges
+        merge, data_of, titles_of = edges.merge, edges.data, edges.titles
         doc = dr.doc
-        person_of, org_of, event_of = res.person[doc].get, res.org[doc].get, res.event[doc]
         # roles and attendance are most of the edges: `_Edges.merge`, inlined
         for r in dr.roles:
             u, v = person_of(r.person), org_of(r.organization)
             if u and v:
-                data = data_of.get((u, v, "holds_role"))
+                key = (u, v, "holds_role")
+                data = data_of.get(key)
                 if data is None:
-                    data = data_of[(u, v, "holds_role")] = {"relation": "holds_role", "docs": [doc], "evidence": []}
+                    data = data_of[key] = {"relation": "holds_role", "docs": [doc], "evidence": []}
                 elif data["docs"][-1] != doc:
                     data["docs"].append(doc)
                 if r.evidence and len(data["evidence"]) < MAX_EVIDENCE:
@@ -114,7 +137,9 @@ def build_graph(documents: Iterable[DocumentRecords]) -> nx.MultiDiGraph:
                     if item not in data["evidence"]:
                         data["evidence"].append(item)
                 if isinstance(r.title, str):
-                    values = data.setdefault("titles", [])
+                    values = titles_of.get(key)
+                    if values is None:
+                        values = titles_of[key] = []
                     if r.title and r.title not in values:
                         values.append(r.title)
         for a in dr.attendance:
@@ -143,5 +168,22 @@ def build_graph(documents: Iterable[DocumentRecords]) -> nx.MultiDiGraph:
                 o = org_of(org)
                 if o:
                     merge(o, child, "organized", doc, None)
-    edges.add_to(g)
-    return g
+
+    def graph(self) -> nx.MultiDiGraph:
+        """The graph of everything added so far (its edge data dicts are the builder's own: add
+        no more documents while it is in use)."""
+        nodes = self.resolver.nodes
+        g = nx.MultiDiGraph()
+        for nid in sorted(nodes):
+            n = nodes[nid]
+            attrs = {"kind": n.kind, "label": n.label, "aliases": list(n.aliases), "docs": sorted(n.docs),
+                     "evidence": n.evidence[:MAX_EVIDENCE]}
+            if n.kind == "event":
+                attrs.update(date=n.date, place=n.place, minor=n.minor)
+            g.add_node(nid, **attrs)
+        self.edges.add_to(g)
+        return g
+
+
+def build_graph(documents: Iterable[DocumentRecords]) -> nx.MultiDiGraph:
+    return GraphBuilder().add_all(documents).graph()

@@ -120,11 +120,12 @@ class _EventIndex:
             out.update(part[i:] for i in range(len(part) - cls.MIN_SUFFIX + 1))
         return out
 
-    def add(self, nid: str, record: EventRecord) -> None:
-        core = _event_core(record.name)
+    def add(self, nid: str, name: str, date: str) -> None:
+        """A known event: node `nid`, created from a report of `name` on `date`."""
+        core = _event_core(name)
         if not core:
             return      # same_event never pairs an empty core
-        entry = (nid, record.date, _edition(record.name), core)
+        entry = (nid, date, _edition(name), core)
         self._by_core.setdefault(core, []).append(entry)
         for suffix in self._suffixes(core):
             self._by_suffix.setdefault(suffix, []).append(entry)
@@ -157,19 +158,30 @@ class _EventIndex:
         return best
 
 
-def resolve(documents: list[DocumentRecords]) -> Resolution:
-    res = Resolution()
-    nodes, person_of, org_of, event_of = res.nodes, res.person, res.org, res.event
-    org_alias_owner: dict[str, str] = {}
-    folded_alias: dict[str, str] = {}
-    events_seen = _EventIndex()
+class Resolver:
+    """`resolve`, one document at a time in id order: the state between documents (nodes, which
+    node claimed which organization alias, the known events) is kept here, so that a later
+    build can go on from it with documents whose ids sort after all those seen (build_state.py)."""
 
-    # hundreds of thousands of person and organization records: plain loops, no calls
-    for dr in sorted(documents, key=lambda d: d.doc):
+    def __init__(self) -> None:
+        self.nodes: dict[str, Node] = {}
+        self.org_alias_owner: dict[str, str] = {}    # folded alias -> the organization node that claimed it first
+        self.events = _EventIndex()
+        # (node id, name, date) of the report each event node was created from, in order: what the
+        # index is rebuilt from (the node's own date may be filled in by a later report)
+        self.event_reports: list[tuple[str, str, str]] = []
+        self._folded_alias: dict[str, str] = {}      # fold_name of aliases, remembered
+
+    def add_event_node(self, nid: str, name: str, date: str) -> None:
+        self.events.add(nid, name, date)
+        self.event_reports.append((nid, name, date))
+
+    def add(self, dr: DocumentRecords, persons_here: dict[str, str], orgs_here: dict[str, str],
+            events_here: dict[str, str]) -> None:
+        """Resolve the names of `dr`, filling its maps name -> node id."""
+        nodes, org_alias_owner, folded_alias = self.nodes, self.org_alias_owner, self._folded_alias
         doc = dr.doc
-        persons_here = person_of.setdefault(doc, {})
-        orgs_here = org_of.setdefault(doc, {})
-        events_here = event_of.setdefault(doc, {})
+        # hundreds of thousands of person and organization records: plain loops, no calls
         for p in dr.persons:
             folded = p.folded
             nid = f"person:{folded}"
@@ -213,13 +225,13 @@ def resolve(documents: list[DocumentRecords]) -> Resolution:
         own_nodes: set[str] = set()
         for e in dr.events:
             # one document's events are distinct: the extractor already folded its variants
-            nid = events_seen.first_match(e.name, e.date, own_nodes)
+            nid = self.events.first_match(e.name, e.date, own_nodes)
             if nid is None:
                 nid = f"event:{e.folded}"
                 while nid in nodes:       # same name, contradicting dates
                     nid += "'"
                 nodes[nid] = Node(nid, "event", e.name, date=e.date, place=e.place, minor=e.minor)
-                events_seen.add(nid, e)
+                self.add_event_node(nid, e.name, e.date)
             node = nodes[nid]
             if node.label != e.name:
                 node.add_alias(e.name)
@@ -230,4 +242,12 @@ def resolve(documents: list[DocumentRecords]) -> Resolution:
             node.add_evidence(e.evidence[:1])
             events_here[e.local_id] = nid
             own_nodes.add(nid)
+
+
+def resolve(documents: list[DocumentRecords]) -> Resolution:
+    resolver = Resolver()
+    res = Resolution(nodes=resolver.nodes)
+    for dr in sorted(documents, key=lambda d: d.doc):
+        doc = dr.doc
+        resolver.add(dr, res.person.setdefault(doc, {}), res.org.setdefault(doc, {}), res.event.setdefault(doc, {}))
     return res

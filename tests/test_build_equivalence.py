@@ -146,7 +146,7 @@ def test_event_index_finds_what_comparing_every_known_event_finds():
         if expected is None and _event_core(name):
             nid = f"event:{i:03d}{name}"
             rec = EventRecord("E1", name, name, date)
-            index.add(nid, rec)
+            index.add(nid, rec.name, rec.date)
             known.append((nid, rec))
     assert len(known) > 20
 
