@@ -21,18 +21,26 @@ def adjacency(nodes: Sequence[Hashable], edges: Iterable[tuple[Hashable, Hashabl
     pos = {n: i for i, n in enumerate(nodes)}.__getitem__
     edges = edges if isinstance(edges, list) else list(edges)
     # positions looked up by map (C loops), not a generator: hundreds of thousands of ends
-    pairs = np.empty((len(edges), 2), dtype=np.int64)
-    pairs[:, 0] = list(map(pos, map(itemgetter(0), edges)))
-    pairs[:, 1] = list(map(pos, map(itemgetter(1), edges)))
-    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
-    both = np.concatenate([pairs, pairs[:, ::-1]])
-    n = len(nodes)
-    both = np.sort(both[:, 0] * n + both[:, 1])
+    src = np.fromiter(map(pos, map(itemgetter(0), edges)), dtype=np.int64, count=len(edges))
+    dst = np.fromiter(map(pos, map(itemgetter(1), edges)), dtype=np.int64, count=len(edges))
+    return adjacency_of(len(nodes), src, dst)
+
+
+def adjacency_of(n: int, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`adjacency` of edges given by the positions of their ends (`src[i]` to `dst[i]`, each in
+    range(n)): what the query index reads from graph.db without a string per edge end."""
+    src, dst = np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64)
+    loop = src == dst
+    if loop.any():
+        src, dst = src[~loop], dst[~loop]
+    # both directions of every edge, as one number per (from, to); sorted and deduplicated
+    both = np.concatenate([src * n + dst, dst * n + src])
+    both.sort()
     both = both[np.concatenate(([True], both[1:] != both[:-1]))] if len(both) else both   # (np.unique, faster)
-    src, dst = both // max(n, 1), both % max(n, 1)
+    frm, to = both // max(n, 1), both % max(n, 1)
     indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
-    return indptr, dst.astype(np.int64)
+    np.cumsum(np.bincount(frm, minlength=n), out=indptr[1:])
+    return indptr, to.astype(np.int64)
 
 
 def _dependencies(indptr: np.ndarray, indices: np.ndarray, s: int) -> np.ndarray:

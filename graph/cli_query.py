@@ -174,8 +174,7 @@ class Source:
     def event(self, name: str) -> dict:
         if not self.index:
             return q.event_profile(self._graph, name)
-        e = self.index.find(name, "event")
-        return q.event_profile(self.index.event_view(e), e)
+        return self.index.event_profile(self.index.find(name, "event"))
 
     def coattend(self, min_shared: int, person: str | None, limit: int) -> list[dict]:
         if not self.index:

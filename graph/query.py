@@ -14,7 +14,6 @@ from __future__ import annotations
 import bisect
 import difflib
 from collections import defaultdict
-from dataclasses import dataclass
 from typing import Iterable
 
 import networkx as nx
@@ -348,28 +347,51 @@ def _participation_rank(p: str) -> tuple[int, str]:
     return (PARTICIPATION_ORDER.index(p) if p in PARTICIPATION_ORDER else len(PARTICIPATION_ORDER), p)
 
 
+def title_text(organization: str, titles: list[str]) -> str:
+    """One role as the roster shows it: the organization, then its titles."""
+    return f"{organization} {'、'.join(titles)}".strip()
+
+
 def event_profile(g: nx.MultiDiGraph, name: str) -> dict:
     """Roster grouped by participation, organizers, parent and sub-events."""
     e = find_node(g, name, "event")
-    d = g.nodes[e]
-    roster: dict[str, list[dict]] = defaultdict(list)
-    titles: dict[str, list[str]] = {}    # a person listed under several participations: roles read once
+    attendance: list[tuple[str, list[str]]] = []
+    people: dict[str, tuple[str, list[str]]] = {}
+    organizers = []
     for u, _, ed in g.in_edges(e, data=True):
-        if ed.get("relation") == "attended":
-            if u not in titles:
-                titles[u] = [f"{r['organization']} {'、'.join(r['titles'])}".strip() for r in roles(g, u)]
-            for part in _as_list(ed.get("participation")) or ["出席"]:
-                roster[part].append({"id": u, "person": label(g, u), "titles": list(titles[u])})
-    organizers = sorted(({"id": u, "organization": label(g, u)} for u, _, ed in g.in_edges(e, data=True)
-                         if ed.get("relation") == "organized"), key=lambda r: (r["organization"], r["id"]))
+        relation = ed.get("relation")
+        if relation == "attended":
+            attendance.append((u, _as_list(ed.get("participation"))))
+            if u not in people:    # a person listed under several participations: roles read once
+                people[u] = (label(g, u), [title_text(r["organization"], r["titles"]) for r in roles(g, u)])
+        elif relation == "organized":
+            organizers.append({"id": u, "organization": label(g, u)})
+    return event_answer(e, label(g, e), g.nodes[e], attendance, people, organizers,
+                        [_event_info(g, x) for x in parents(g, e)], [_event_info(g, x) for x in children(g, e)])
+
+
+def event_answer(e: str, name: str, d: dict, attendance: list[tuple[str, list[str]]],
+                 people: dict[str, tuple[str, list[str]]], organizers: list[dict], part_of: list[dict],
+                 sub_events: list[dict]) -> dict:
+    """`event_profile`'s answer from what it reads of the graph, wherever that was read (the query
+    index reads it from its tables): event `e`, its label `name` and attributes `d` (with docs);
+    `attendance`: (person, participation kinds) per attended edge into `e`; `people`: each
+    attendee's label and roles (`title_text` of `roles(g, person)`, in that order); `organizers`:
+    {id, organization} per organized edge; `part_of`, `sub_events`: `_event_info` of `parents`
+    and `children`."""
+    roster: dict[str, list[dict]] = defaultdict(list)
+    for u, parts in attendance:
+        person, titles = people[u]
+        for part in parts or ["出席"]:
+            roster[part].append({"id": u, "person": person, "titles": list(titles)})
     return {
-        "id": e, "event": label(g, e), "date": str(d.get("date") or ""), "place": str(d.get("place") or ""),
+        "id": e, "event": name, "date": str(d.get("date") or ""), "place": str(d.get("place") or ""),
         "aliases": _as_list(d.get("aliases")),
         "roster": {k: sorted(v, key=lambda r: (r["person"], r["id"]))
                    for k, v in sorted(roster.items(), key=lambda kv: _participation_rank(kv[0]))},
-        "organizers": organizers,
-        "part_of": [_event_info(g, x) for x in parents(g, e)],
-        "sub_events": [_event_info(g, x) for x in children(g, e)],
+        "organizers": sorted(organizers, key=lambda r: (r["organization"], r["id"])),
+        "part_of": part_of,
+        "sub_events": sub_events,
         "docs": _as_list(d.get("docs")),
     }
 
@@ -444,16 +466,27 @@ def ranked(scores: dict, label_of, kind_of, by: str, n: int = 20, kind: str | No
     return rows[:n] if n else rows
 
 
-@dataclass
 class Skeleton:
     """A graph reduced to what whole-graph rankings read: its nodes sorted by id, with label
     and kind, and the ends (u, v) of every edge. `skeleton(g)` takes it from a graph; the
-    query index reads it from graph.db without building a graph (`QueryIndex.skeleton`)."""
+    query index reads it from graph.db without building a graph (`QueryIndex.skeleton`), with
+    the edge ends as `ends`: two integer arrays of positions in `nodes` (u's, v's), from which
+    betweenness builds its arrays without a string per edge end, and `edges` is made only
+    when asked for."""
 
-    nodes: list[str]
-    labels: dict[str, str]
-    kinds: dict[str, str]
-    edges: list[tuple[str, str]]
+    def __init__(self, nodes: list[str], labels: dict[str, str], kinds: dict[str, str],
+                 edges: list[tuple[str, str]] | None = None, ends: tuple | None = None):
+        if edges is None and ends is None:
+            raise ValueError("a skeleton needs its edges or their ends")
+        self.nodes, self.labels, self.kinds = nodes, labels, kinds
+        self._edges, self.ends = edges, ends
+
+    @property
+    def edges(self) -> list[tuple[str, str]]:
+        if self._edges is None:
+            at = self.nodes.__getitem__
+            self._edges = list(zip(map(at, self.ends[0].tolist()), map(at, self.ends[1].tolist())))
+        return self._edges
 
     def degrees(self) -> dict[str, int]:
         """Distinct neighbours of each node, either direction (`neighbour_count`)."""
@@ -472,17 +505,21 @@ def skeleton(g: nx.MultiDiGraph) -> Skeleton:
 
 def betweenness_ranking(sk: Skeleton, n: int = 20, kind: str | None = None) -> list[dict]:
     """`top(g, by="betweenness")` of the graph `sk` was taken from."""
-    return ranked(betweenness_scores(sk.nodes, sk.edges), sk.labels.__getitem__, sk.kinds.__getitem__,
-                  "betweenness", n, kind)
+    return ranked(betweenness_scores(sk.nodes, sk.edges if sk.ends is None else None, sk.ends),
+                  sk.labels.__getitem__, sk.kinds.__getitem__, "betweenness", n, kind)
 
 
-def betweenness_scores(nodes: list, edges: Iterable[tuple]) -> dict:
+def betweenness_scores(nodes: list, edges: Iterable[tuple] | None, ends: tuple | None = None) -> dict:
     """Betweenness of the undirected simple graph (networkx' definition and sampling, computed
     by `graph.centrality`): exact for small graphs; above 1000 nodes sampled with a fixed seed,
-    as many sources as keep the work near a million edge visits (one breadth-first search each)."""
+    as many sources as keep the work near a million edge visits (one breadth-first search each).
+    The edges are `edges` (pairs of nodes) or, when given, `ends` (positions in `nodes`)."""
     from graph import centrality
 
-    indptr, indices = centrality.adjacency(nodes, edges)
+    if ends is not None:
+        indptr, indices = centrality.adjacency_of(len(nodes), *ends)
+    else:
+        indptr, indices = centrality.adjacency(nodes, edges)
     k = None
     if len(nodes) > 1000:
         k = max(32, min(500, 1_000_000 // max(1, len(indices) // 2)))

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import networkx as nx
 import pytest
 from click.testing import CliRunner
 
-from explore_fixtures import large_graph, nested_graph, sample_graph
+import graph.query_index as qi
+from explore_fixtures import _edge, _node, large_graph, nested_graph, sample_graph
 from graph import query as q
 from graph.build import build_graph
 from graph.cli import cli
@@ -45,7 +47,9 @@ def test_event_profiles_equal_the_whole_graphs(indexed):
     events = q.nodes_of_kind(g, "event")
     assert events
     for e in events:
-        assert q.event_profile(ix.event_view(e), e) == q.event_profile(g, e), e
+        want = q.event_profile(g, e)
+        assert q.event_profile(ix.event_view(e), e) == want, e
+        assert ix.event_profile(e) == want, e      # read from the tables, no view built
 
 
 @pytest.mark.parametrize("min_shared, limit", [(1, 0), (2, 0), (1, 3)])
@@ -75,6 +79,7 @@ def test_structure_gives_the_same_communities_and_betweenness(indexed):
 def test_skeleton_is_the_whole_graphs_and_ranks_the_same(indexed):
     g, ix = indexed
     sk, whole = ix.skeleton(), q.skeleton(g)
+    assert sk.ends is not None        # edge ends read as numbers, not ids
     assert (sk.nodes, sk.labels, sk.kinds) == (whole.nodes, whole.labels, whole.kinds)
     assert sorted(sk.edges) == sorted(whole.edges)
     assert sk.degrees() == {n: q.neighbour_count(g, n) for n in g.nodes}
@@ -94,9 +99,89 @@ def test_sampled_betweenness_is_the_same_from_the_index_and_from_a_shuffled_grap
     shuffled.add_nodes_from(nodes)
     shuffled.add_edges_from(g.edges(keys=True, data=True))
     write_query_index(g, tmp_path / INDEX_NAME)
-    from_index = q.betweenness_ranking(QueryIndex(tmp_path / INDEX_NAME).skeleton(), n=15)
+    sk = QueryIndex(tmp_path / INDEX_NAME).skeleton()
+    assert sk.ends is not None
+    from_index = q.betweenness_ranking(sk, n=15)
     assert from_index == q.top(shuffled, by="betweenness", n=15) == q.top(g, by="betweenness", n=15)
     assert from_index[0]["score"] > 0
+    # every score the same, not only the first 15 (the same sources, sums and scaling)
+    assert q.betweenness_ranking(sk, n=0) == q.top(g, by="betweenness", n=0)
+
+
+def test_adjacency_rows_hold_each_nodes_out_neighbours_by_number(tmp_path):
+    g = nested_graph()
+    g.add_edge("person:孙立", "org:星河大学", key="holds_role:2", relation="holds_role", title="顾问")  # a parallel edge
+    write_query_index(g, tmp_path / INDEX_NAME)
+    ix = QueryIndex(tmp_path / INDEX_NAME)
+    rows = ix.con.execute("SELECT id, num, out FROM adjacency ORDER BY id").fetchall()
+    assert [r[0] for r in rows] == sorted(g.nodes)
+    for nid, num, out in rows:
+        assert num == qi.node_number(nid) and -2**63 <= num < 2**63
+        ends = [int.from_bytes(out[i:i + 8], "little", signed=True) for i in range(0, len(out), 8)]
+        assert ends == sorted(qi.node_number(v) for _, v in g.out_edges(nid)), nid   # one per edge
+
+
+def test_node_numbers_that_collide_fall_back_to_the_ids(tmp_path, monkeypatch):
+    """Two ids of one number (possible, if most unlikely, with 64-bit hashes) must not merge two
+    nodes: the skeleton is then read by id, with the same answers."""
+    g = large_graph(1200, 40)
+    monkeypatch.setattr(qi, "node_number", lambda node: len(node) % 7)
+    write_query_index(g, tmp_path / INDEX_NAME)
+    sk = QueryIndex(tmp_path / INDEX_NAME).skeleton()
+    assert sk.ends is None
+    assert sorted(sk.edges) == sorted(g.edges())
+    assert q.betweenness_ranking(sk, n=20) == q.top(g, by="betweenness", n=20)
+
+
+def test_adjacency_rows_that_are_not_the_nodes_fall_back_to_the_ids(tmp_path):
+    g = nested_graph()
+    write_query_index(g, tmp_path / INDEX_NAME)
+    con = sqlite3.connect(tmp_path / INDEX_NAME)
+    con.execute("DELETE FROM adjacency WHERE id = 'person:孙立'")      # damaged, or edited by hand
+    con.commit()
+    con.close()
+    sk = QueryIndex(tmp_path / INDEX_NAME).skeleton()
+    assert sk.ends is None and sorted(sk.edges) == sorted(g.edges())
+    assert q.betweenness_ranking(sk, n=0) == q.top(g, by="betweenness", n=0)
+
+
+def awkward_event_graph() -> nx.MultiDiGraph:
+    """Events whose rosters hold what a roster read from the tables must get right."""
+    g = nested_graph()
+    forum = "event:2031未来城市论坛"
+    _node(g, "person:钱多", "person", "钱多")
+    _edge(g, "person:钱多", forum, "attended", participation=["主持", "致辞"])      # listed twice
+    _edge(g, "person:钱多", "org:星河大学", "holds_role", title="校长|党委副书记")
+    _node(g, "org:同名一", "organization", "同名机构")
+    _node(g, "org:同名二", "organization", "同名机构")     # one label, two organizations: by id
+    _edge(g, "person:钱多", "org:同名二", "holds_role", title="顾问")
+    _edge(g, "person:钱多", "org:同名一", "holds_role", title=["理事", "秘书长"])
+    g.add_edge("person:钱多", "org:同名一", key="holds_role:2", relation="holds_role", title="名誉理事")  # parallel
+    g.add_node("org:无名", kind="organization")            # no label: shown by id
+    _edge(g, "person:钱多", "org:无名", "holds_role")       # no title
+    _edge(g, "person:孙立", forum, "attended")               # no participation: 出席
+    _edge(g, "person:赵一鸣", forum, "attended", participation="发言|颁奖嘉宾")   # joined; an unranked kind
+    _edge(g, "org:星河大学", forum, "attended", participation=["签约"])         # not a person
+    _edge(g, "org:星河大学", forum, "organized")
+    _edge(g, "event:青年圆桌", "event:青年圆桌", "part_of")     # a loop
+    _node(g, "event:闭幕式", "event", "闭幕式", date="2031-05-03")
+    _edge(g, "event:闭幕式", forum, "part_of")
+    _node(g, "event:空会", "event", "空会")                   # nobody, nothing
+    return g
+
+
+def test_event_profiles_read_from_the_tables_equal_the_whole_graphs(tmp_path):
+    g = awkward_event_graph()
+    write_query_index(g, tmp_path / INDEX_NAME)
+    ix = QueryIndex(tmp_path / INDEX_NAME)
+    for e in q.nodes_of_kind(g, "event"):
+        want = q.event_profile(g, e)
+        assert ix.event_profile(e) == want == q.event_profile(ix.event_view(e), e), e
+    forum = ix.event_profile("event:2031未来城市论坛")
+    assert [r["person"] for r in forum["roster"]["主持"]] == ["钱多"]
+    assert next(r for r in forum["roster"]["致辞"] if r["id"] == "person:钱多")["titles"] == [
+        "org:无名", "同名机构 理事、秘书长", "同名机构 名誉理事", "同名机构 顾问", "星河大学 校长、党委副书记"]
+    assert list(forum["roster"])[-1] == "颁奖嘉宾"
 
 
 def test_names_resolve_as_on_the_whole_graph(indexed):

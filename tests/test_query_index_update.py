@@ -83,6 +83,7 @@ def answers(path: Path, g: nx.MultiDiGraph) -> dict:
                 out["person_view", n] = (sorted(pv.nodes(data=True)), list(pv.edges(keys=True, data=True)))
             if d.get("kind") == "event":
                 out["event", n] = q.event_profile(ix.event_view(n), n)
+                out["event from the tables", n] = ix.event_profile(n)
         out["gone"] = _try(ix.find, "不存在的名字")
         out["coattend"] = ix.coattend(1, 0), ix.coattend(2, 0), ix.coattend(1, 5)
         for by in ("degree", "events"):
@@ -96,6 +97,9 @@ def answers(path: Path, g: nx.MultiDiGraph) -> dict:
         s = ix.structure()
         out["structure"] = list(s.nodes(data=True)), list(s.edges(keys=True, data=True))
         out["communities"] = q.communities(s)
+        sk = ix.skeleton()      # edge ends by node number: the numbers of an update are a fresh write's
+        out["skeleton"] = sk.nodes, sk.labels, sk.kinds, sorted(sk.edges), sk.ends is None
+        out["betweenness"] = q.betweenness_ranking(sk, n=0)
         out["names"] = list(ix.names().nodes(data=True))
         return out
     finally:
@@ -394,7 +398,8 @@ def test_a_foreign_database_is_written_whole(tmp_path, in_place):
     assert_same_as_fresh(path, nested_graph(), tmp_path)
 
 
-@pytest.mark.parametrize("key, value, why", [("schema", "1", "schema 1"), ("code", "x", "written by other code"),
+@pytest.mark.parametrize("key, value, why", [("schema", "1", "schema 1"), ("schema", "2", "schema 2"),
+                                            ("code", "x", "written by other code"),
                                             ("nodes", "3", "digests and counts disagree")])
 def test_an_index_of_another_version_or_that_does_not_add_up_is_written_whole(tmp_path, in_place, key, value, why):
     a = nested_graph()
