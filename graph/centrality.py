@@ -51,24 +51,30 @@ def _dependencies(indptr: np.ndarray, indices: np.ndarray, s: int) -> np.ndarray
     dist[s], sigma[s] = 0, 1.0
     frontier = np.array([s], dtype=np.int64)
     steps: list[tuple[np.ndarray, np.ndarray]] = []   # per level: (v, w) edges from level d to d+1
+    mark = np.zeros(n, dtype=bool)   # the next frontier, as a mask (cheaper than np.unique on a large level)
     d = 0
     while frontier.size:
-        starts, counts = indptr[frontier], indptr[frontier + 1] - indptr[frontier]
-        total = int(counts.sum())
+        starts = indptr[frontier]
+        counts = indptr[frontier + 1] - starts
+        ends = np.cumsum(counts)
+        total = int(ends[-1])
         if total == 0:
             break
         # positions in `indices` of every neighbour of every frontier node
-        offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(counts)[:-1])), counts) + np.arange(total)
-        v, w = np.repeat(frontier, counts), indices[offsets]
-        fresh = w[dist[w] == -1]
-        dist[fresh] = d + 1
-        down = dist[w] == d + 1
-        v, w = v[down], w[down]
+        offsets = np.repeat(starts - (ends - counts), counts)
+        offsets += np.arange(total)
+        w = indices[offsets]
+        # no node is at level d + 1 before this level is walked: the edges down are exactly those
+        # to nodes not reached yet (repeated targets included, each edge counting once)
+        down = dist[w] == -1
+        w = w[down]
+        v = np.repeat(frontier, counts)[down]
+        dist[w] = d + 1
         sigma += np.bincount(w, weights=sigma[v], minlength=n)
         steps.append((v, w))
-        mark = np.zeros(n, dtype=bool)   # (cheaper than np.unique on a large level)
-        mark[fresh] = True
+        mark[w] = True
         frontier = np.flatnonzero(mark)
+        mark[frontier] = False
         d += 1
     delta = np.zeros(n)
     for v, w in reversed(steps):
