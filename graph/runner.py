@@ -15,7 +15,7 @@ from typing import Callable
 
 from extractors.documents import Document, Skipped, find_files, read_path
 from extractors.records import DocumentRecords
-from graph.build import build_graph, edge_count
+from graph.build import GraphBuilder, edge_count
 from graph.export import write_all
 
 Progress = Callable[[str], None]
@@ -188,14 +188,32 @@ class _Scan:
             self.items.append(deferred)
         return pending
 
-    def load(self) -> list[Document]:
-        """Load the deferred records; the documents to extract after all."""
+    def documents(self) -> list[tuple[str, str]]:
+        """(id, cache key) of every document found, in id order (after `survey`, with a cache)."""
+        out = []
+        for item in self.items:
+            if isinstance(item, _Deferred):
+                out.extend(zip(item.ids, item.keys))
+            elif item.id in self.keys:
+                out.append((item.id, self.keys[item.id]))
+        return sorted(out)
+
+    def load(self, skip: frozenset[str] = frozenset()) -> list[Document]:
+        """Load the deferred records (but those of the documents in `skip`, which are dropped);
+        the documents to extract after all."""
         late: list[Document] = []
         items, self.items = self.items, []
         for item in items:
             if not isinstance(item, _Deferred):
-                self.items.append(item)
+                if item.id not in skip:
+                    self.items.append(item)
                 continue
+            if skip:
+                kept = [i for i, doc_id in enumerate(item.ids) if doc_id not in skip]
+                if not kept:
+                    continue
+                item = _Deferred(item.path, [item.ids[i] for i in kept], [item.keys[i] for i in kept],
+                                 [item.raw_ids[i] for i in kept])
             records = [self.cache.get(k) for k in item.keys]
             if None not in records:
                 self.items.extend(_Cached(i, item.path, r) for i, r in zip(item.ids, records))
@@ -473,20 +491,25 @@ def _run_build(paths, out_dir, ner, strict, progress, jobs, cache, cache_dir, sc
             early = ThreadPoolExecutor(max_workers=1, thread_name_prefix="forumgraph-extract")
             extracting = early.submit(extract, pending, True)
             pending = []
+        documents = scan.documents() if store is not None else []
+        resumed = None
         with collector.quiet():
-            late = scan.load()
+            if store is not None and stream is None:
+                resumed = _resume(store.root, documents, progress)
+            late = scan.load(skip=resumed.skip if resumed is not None else frozenset())
             items, report.skipped = scan.result()
         del scan
+        held = len(resumed.saved) if resumed is not None else 0   # documents already in the state
         if progress:
-            progress(f"read {len(items)} documents ({len(report.skipped)} skipped)")
+            progress(f"read {len(items) + held} documents ({len(report.skipped)} skipped)")
         if strict and report.skipped:
-            report.documents = len(items)
+            report.documents = len(items) + held
             return report
         todo = sum(isinstance(d, Document) for d in items)
         slots: list = [d.records if isinstance(d, _Cached) else d.id for d in items]
         del items
         if progress and store is not None:
-            progress(f"cache: {len(slots) - todo} of {len(slots)} documents reused, {todo} to extract")
+            progress(f"cache: {len(slots) - todo + held} of {len(slots) + held} documents reused, {todo} to extract")
         # records arrive here by the thousand and live to the end of the build: no collections
         # over them meanwhile (see _Collector)
         with collector.quiet():
@@ -517,21 +540,62 @@ def _run_build(paths, out_dir, ner, strict, progress, jobs, cache, cache_dir, sc
         if r is not None:
             records.append(r)
     del slots
-    report.documents = len(records)
+    report.documents = len(records) + held
     if strict and report.skipped:
         return report
-    if not records:
+    if not records and resumed is None:
         return report   # nothing read: keep whatever a previous build wrote
     if index is not None:
         index.save()
         store.remove_stale_temps()
     with collector.quiet():
-        g = build_graph(records)
+        builder = resumed.builder if resumed is not None else GraphBuilder()
+        builder.add_all(records)
+        g = builder.graph()
+    # the state for the next build: the documents it holds, with their cache keys
+    included = {r.doc for r in records}
+    state_documents = (resumed.saved if resumed is not None else []) + [d for d in documents if d[0] in included]
     del records
     report.nodes, report.edges = g.number_of_nodes(), edge_count(g)
+    also = []
+    if store is not None and store.writable and (resumed is None or included):
+        from graph.build_state import save, state_path
+
+        # by a writer process, meanwhile (a marshal of the state: about a second at 10,000 articles)
+        also.append(lambda path=state_path(store.root): save(path, builder, state_documents))
     # what did not change is copied from the previous files (their records live beside the
     # extraction cache when it is in the output folder, the default)
     reuse = cache and (cache_dir is None or Path(cache_dir).resolve() == (Path(out_dir) / CACHE_DIRNAME).resolve())
     report.written = write_all(g, out_dir, progress=(lambda name: progress(f"wrote {name}")) if progress else None,
-                               reuse=reuse)
+                               reuse=reuse, also=also)
     return report
+
+
+@dataclass
+class _Resumed:
+    builder: object             # graph.build.GraphBuilder, with the last build's state
+    saved: list[tuple[str, str]]   # the documents that state holds: (id, cache key), in id order
+    skip: frozenset[str]        # their ids: their records need not be loaded
+
+
+def _resume(cache_root: Path, documents: list[tuple[str, str]], progress: Progress | None) -> _Resumed | None:
+    """The last build's state (graph/build_state.py) when this build's documents are its documents
+    followed by new ones whose ids sort after them all; else None (a full build)."""
+    from graph import build_state
+
+    path = build_state.state_path(cache_root)
+    header = build_state.read_header(path)
+    if header is None:
+        return None
+    saved = [tuple(d) for d in header["documents"]]
+    new = build_state.appended(saved, documents)
+    if new is None:
+        return None
+    builder = build_state.load(path, header)
+    if builder is None:
+        if progress:
+            progress(f"graph: the saved state {path} is damaged; building in full")
+        return None
+    if progress:
+        progress(f"graph: going on from the last build's state ({len(saved)} documents, {len(new)} new)")
+    return _Resumed(builder, saved, frozenset(i for i, _ in saved))

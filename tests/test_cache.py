@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from graph.build_state import FILENAME
+
 from extractors import pipeline
 from extractors.documents import Document
 from graph import cache as cache_mod
@@ -95,6 +97,8 @@ def test_corrupt_entry_is_ignored_and_rewritten(tmp_path, calls):
     entries[1].write_bytes(b'{"format": 1, "key": "not this key", "records": {}}')
     before = _outputs(out)
     calls.clear()
+    # (without the last build's graph state, which would spare this build loading any record)
+    (store / FILENAME).unlink()
     run_build([corpus], out, cache_dir=store)
     assert len(calls) == 2
     assert _outputs(out) == before

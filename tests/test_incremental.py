@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from extractors import pipeline
 from extractors.records import (AttendanceRecord, DocumentRecords, EventRecord, Evidence, OrganizationRecord,
                                 PersonRecord, RoleRecord)
+from graph import build_state
 from graph import cache as cache_mod
 from graph import runner
 from graph.cache import (CACHE_DIRNAME, CODEC_CURRENT, Packed, RecordCache, StatIndex, compact, pack,
@@ -208,6 +209,12 @@ def test_corrupt_entry_behind_an_unchanged_file_is_extracted_again(tmp_path, rea
     entries[0].write_bytes(data[:-1] + bytes([data[-1] ^ 1]))   # fails the CRC
     reads.clear()
     calls.clear()
+    # going on from the last build's graph state, no record is loaded: the damage does not matter
+    runner.run_build([corpus], out)
+    assert reads == [] and calls == []
+    assert _outputs(out) == before
+    # a build that loads the records (here: without that state) finds it and extracts again
+    (out / CACHE_DIRNAME / build_state.FILENAME).unlink()
     runner.run_build([corpus], out)
     assert len(reads) == 1 and len(calls) == 1
     assert _outputs(out) == before
@@ -499,6 +506,8 @@ def test_corrupt_entry_of_one_document_of_a_many_document_file(tmp_path, reads, 
     damaged = Path(store.path(document_key(docs[1], "lac", pipeline_version())))
     damaged.write_bytes(damaged.read_bytes()[:-3])
     for index_too in (False, True):   # the file unread (stat index) and read (no index)
+        # (without the last build's graph state, which would spare the build loading any record)
+        (out / CACHE_DIRNAME / build_state.FILENAME).unlink()
         if index_too:
             (out / CACHE_DIRNAME / StatIndex.NAME).unlink()
             damaged.write_bytes(damaged.read_bytes()[:-3])
@@ -520,3 +529,83 @@ def test_exports_keep_their_fragment_records_only_beside_a_cache_in_the_output_f
     assert not (tmp_path / "plain" / CACHE_DIRNAME).exists()
     assert not (tmp_path / "elsewhere" / CACHE_DIRNAME).exists()
     assert _outputs(tmp_path / "plain") == _outputs(tmp_path / "out") == _outputs(tmp_path / "elsewhere")
+
+
+# ---------------------------------------------------------------- going on from the last graph state
+
+@pytest.fixture
+def loads(monkeypatch) -> list[str]:
+    """Cache keys whose records the build loaded."""
+    seen: list[str] = []
+    real = RecordCache.get
+
+    def get(self, key):
+        seen.append(key)
+        return real(self, key)
+
+    monkeypatch.setattr(RecordCache, "get", get)
+    return seen
+
+
+RESUMED = "graph: going on from the last build's state"
+
+
+def test_an_article_appended_after_the_others_goes_on_from_the_last_state(tmp_path, reads, calls, loads, trust_now):
+    corpus = _corpus(tmp_path, 3)
+    out = tmp_path / "out"
+    runner.run_build([corpus], out)
+    for n, name in ((3, "zz_1.txt"), (4, "zz_2.txt")):     # names sorting after every other
+        shutil.copy(sorted(SEEDS.glob("*.txt"))[n], corpus / name)
+        reads.clear(), calls.clear(), loads.clear()
+        messages: list[str] = []
+        report = runner.run_build([corpus], out, progress=messages.append)
+        assert f"{RESUMED} ({n} documents, 1 new)" in messages
+        assert reads == [name] and calls == [name] and loads == []   # no record of the others loaded
+        assert report.documents == n + 1
+        assert _outputs(out) == _fresh(tmp_path, corpus, f"fresh{n}")
+    # nothing changed: the state as it is, nothing loaded, the same files
+    loads.clear()
+    messages = []
+    runner.run_build([corpus], out, progress=messages.append)
+    assert f"{RESUMED} (5 documents, 0 new)" in messages and loads == []
+    assert _outputs(out) == _fresh(tmp_path, corpus, "fresh-again")
+
+
+@pytest.mark.parametrize("change", ["added among the others", "changed", "removed"])
+def test_any_other_change_builds_in_full(change, tmp_path, loads, trust_now):
+    corpus = _corpus(tmp_path, 3)
+    out = tmp_path / "out"
+    runner.run_build([corpus], out)
+    files = sorted(corpus.iterdir())
+    if change == "added among the others":
+        shutil.copy(sorted(SEEDS.glob("*.txt"))[3], corpus / ("0" + files[1].name))   # sorts before the second
+    elif change == "changed":
+        time.sleep(0.05)
+        files[0].write_text(files[0].read_text(encoding="utf-8") + "\n另有一段。\n", encoding="utf-8")
+    else:
+        files[1].unlink()
+    loads.clear()
+    messages: list[str] = []
+    runner.run_build([corpus], out, progress=messages.append)
+    assert not any(m.startswith(RESUMED) for m in messages)
+    assert loads    # the records are loaded: a full build
+    assert _outputs(out) == _fresh(tmp_path, corpus)
+
+
+def test_a_damaged_state_means_a_full_build(tmp_path, trust_now):
+    corpus = _corpus(tmp_path, 2)
+    out = tmp_path / "out"
+    runner.run_build([corpus], out)
+    state = out / CACHE_DIRNAME / build_state.FILENAME
+    data = bytearray(state.read_bytes())
+    data[-5] ^= 0xFF
+    state.write_bytes(bytes(data))
+    shutil.copy(sorted(SEEDS.glob("*.txt"))[2], corpus / "zz_new.txt")
+    messages: list[str] = []
+    runner.run_build([corpus], out, progress=messages.append)
+    assert any("is damaged; building in full" in m for m in messages)
+    assert _outputs(out) == _fresh(tmp_path, corpus)
+    # and the next build goes on from the state that full build saved
+    messages.clear()
+    runner.run_build([corpus], out, progress=messages.append)
+    assert f"{RESUMED} (3 documents, 0 new)" in messages

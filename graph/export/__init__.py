@@ -111,7 +111,8 @@ def _memory_kib() -> tuple[int | None, int | None]:
 
 
 def write_all(g: nx.MultiDiGraph, out_dir: str | os.PathLike, progress: Callable[[str], None] | None = None,
-              jobs: int | None = None, reuse: bool | None = None) -> list[str]:
+              jobs: int | None = None, reuse: bool | None = None,
+              also: list[Callable[[], None]] | None = None) -> list[str]:
     """Write every format of `WRITERS` into `out_dir`; returns the paths in `WRITERS` order.
 
     `progress(name)` is called as each file is complete. `jobs` processes write (default
@@ -121,7 +122,8 @@ def write_all(g: nx.MultiDiGraph, out_dir: str | os.PathLike, progress: Callable
     (fragments.py), same bytes, and keep their sidecars in `<out_dir>/.forumgraph-cache/`;
     with `reuse=False` they write in full and neither read nor write anything there. The
     default (None) reuses when that folder exists, i.e. when the build keeps its cache in
-    the output folder (a build with `--no-cache` or another cache folder passes its choice)."""
+    the output folder (a build with `--no-cache` or another cache folder passes its choice).
+    `also`: more work for the writer processes, done with the files (the build's saved state)."""
     paths = {name: inside(out_dir, name) for name in WRITERS}
     if reuse is None:
         reuse = (Path(out_dir) / CACHE_DIRNAME).is_dir()
@@ -154,6 +156,7 @@ def write_all(g: nx.MultiDiGraph, out_dir: str | os.PathLike, progress: Callable
             tasks.append(Task([name], lambda writer=writer, path=paths[name]: writer(g, path, reuse=reuse)))
         else:
             tasks.append(Task([name], lambda writer=writer, path=paths[name]: writer(g, path)))
+    tasks.extend(Task([], job) for job in also or ())
     # no cyclic garbage collection while writing: the writers make no reference cycles (reference
     # counting frees what they make), and each full collection walks every object of the graph
     # (over a second in all on 10,000 articles) and, in a forked writer, would copy them all
