@@ -58,3 +58,22 @@ def test_top_by_betweenness_is_networkx_sampled_above_1000_nodes():
     exact = nx.betweenness_centrality(nx.Graph(small.to_undirected(as_view=True)))
     assert {r["id"]: r["score"] for r in q.top(small, by="betweenness", n=0)} == \
         {x: round(s, 6) for x, s in exact.items()}
+
+
+def test_rescaling_is_networkx_own_where_it_is_repeated():
+    """`_rescaled` (networkx 3.6's rescaling, without importing networkx) gives networkx' own
+    numbers bit for bit: exact, sampled, one source (NaN), and graphs too small to rescale."""
+    import numpy as np
+
+    assert centrality._own_rescaling() == nx.__version__.startswith("3.6.")
+    if not centrality._own_rescaling():
+        pytest.skip(f"networkx {nx.__version__} rescales with its own function")
+    r = random.Random(3)
+    for n in (0, 1, 2, 3, 4, 50, 1200):
+        total = np.array([r.random() * 100 for _ in range(n)])
+        for sources in (None, *(sorted(r.sample(range(n), k)) for k in (1, 2, max(1, n // 3)) if k <= n)):
+            got = centrality._rescaled(total.copy(), n, sources)
+            want = centrality._rescale(dict(enumerate(total.tolist())), n, sources)
+            assert len(got) == len(want) == n
+            for i in range(n):
+                assert (math.isnan(got[i]) and math.isnan(want[i])) or got[i] == want[i], (n, sources, i)
