@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from graph.atomic import write_text
+from graph.atomic import remove_stale_temps
 
 
 FOLDER = Path(".forumgraph-cache") / "queries"
@@ -28,11 +28,13 @@ VERSION = 1   # bump when a kept answer's layout changes
 def code_version() -> str:
     """Hash of the code that computes the kept answers: an answer computed by other code
     (an upgrade that changes a ranking) is a miss."""
-    from graph import centrality, query
+    import importlib.util
 
     h = hashlib.sha256()
-    for module in (query, centrality):
-        h.update(Path(module.__file__).read_bytes())
+    # the files, found without importing them: graph.centrality brings numpy (a tenth of a second),
+    # which reading a kept answer does without
+    for module in ("graph.query", "graph.centrality"):
+        h.update(Path(importlib.util.find_spec(module).origin).read_bytes())
     return h.hexdigest()[:16]
 
 
@@ -83,13 +85,24 @@ class QueryMemo:
         if identity is None:
             return False
 
+        path = self._path(identity, question, params)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             for old in self.folder.glob("*.json"):
                 if not old.name.startswith(identity + "."):
                     old.unlink(missing_ok=True)   # answers about a graph.db that is gone
-            write_text(self._path(identity, question, params),
-                       json.dumps({"question": question, "params": params, "answer": answer}, ensure_ascii=False))
+            remove_stale_temps(path)
+            # a temporary file renamed into place, so that no reader sees half an entry; not synced
+            # (an fsync of the file and its folder costs a busy disk a tenth of a second): an entry
+            # a power cut lost or left empty is missing or unreadable, which is a miss
+            tmp.write_text(json.dumps({"question": question, "params": params, "answer": answer},
+                                      ensure_ascii=False), encoding="utf-8")
+            os.replace(tmp, path)
         except OSError:
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:       # (no folder to hold it)
+                pass
             return False
         return True

@@ -102,3 +102,15 @@ def test_an_answer_kept_by_other_query_code_is_a_miss(tmp_path, monkeypatch):
     assert memo.put("communities", {"seed": 1}, [{"size": 1}])
     monkeypatch.setattr(query_memo, "code_version", lambda: "an upgraded ranking")
     assert memo.get("communities", {"seed": 1}) is None
+
+
+def test_an_answer_is_renamed_into_place_and_temporaries_of_dead_writers_go(tmp_path):
+    write_query_index(sample_graph(), tmp_path / INDEX_NAME)
+    memo = QueryMemo(tmp_path / INDEX_NAME)
+    assert memo.put("communities", {"seed": 1}, [{"size": 1}])
+    (entry,) = (tmp_path / FOLDER).glob("*.json")
+    stale = entry.with_name(f".{entry.name}.999999999.tmp")     # a writer killed midway (no such pid)
+    stale.write_text("{half an answ", encoding="utf-8")
+    assert memo.put("communities", {"seed": 1}, [{"size": 2}])
+    assert [p.name for p in (tmp_path / FOLDER).iterdir()] == [entry.name]
+    assert memo.get("communities", {"seed": 1}) == [{"size": 2}]
