@@ -13,15 +13,18 @@ import sys
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import click
-import networkx as nx
 
 from graph import query as q
-from graph.load import GraphFileError, load_graph, resolve_graph_path
 from graph.query_index import QueryIndex, QueryIndexError, index_path
 from graph.query_memo import QueryMemo
+
+if TYPE_CHECKING:
+    # networkx and graph.load (which imports it) are imported when a graph file is read: a fifth of
+    # a second that the questions answered from graph.db alone do without
+    import networkx as nx
 
 FORMATS = click.Choice(["table", "json", "csv"])
 COATTENDEES_SHOWN = 20   # a hub of a large corpus meets thousands: a table of them helps nobody
@@ -142,6 +145,8 @@ class Source:
                 if Path(graph_path).suffix == ".db":
                     raise click.ClickException(str(exc)) from exc
                 click.echo(f"note: {exc}; reading the graph file instead", err=True)
+        from graph.load import GraphFileError, load_graph
+
         try:
             self._graph = load_graph(graph_path)
         except GraphFileError as exc:
@@ -354,6 +359,7 @@ def html_command(graph_path: Path, out_file: Path | None, focus: str | None, top
     """Render a saved graph as one self-contained, offline HTML page."""
     from graph.atomic import write_text
     from graph.export.html import render_html
+    from graph.load import GraphFileError, load_graph, resolve_graph_path
 
     try:
         source = resolve_graph_path(graph_path)

@@ -14,11 +14,12 @@ from __future__ import annotations
 import bisect
 import difflib
 from collections import defaultdict
-from typing import Iterable
-
-import networkx as nx
+from typing import TYPE_CHECKING, Iterable
 
 from extractors.normalize import fold_name
+
+if TYPE_CHECKING:       # imported where a graph is built: `forumgraph query` on graph.db often needs none
+    import networkx as nx
 
 LOUVAIN_SEED = 20240601   # fixed, so communities are the same on every run
 
@@ -298,6 +299,8 @@ def coattend(g: nx.MultiDiGraph, min_shared: int = 1, person: str | None = None,
 
 def coattendance_graph(g: nx.MultiDiGraph, min_shared: int = 1) -> nx.Graph:
     """Person–person projection: weight = number of shared events, events = their labels."""
+    import networkx as nx
+
     proj = nx.Graph()
     for p in nodes_of_kind(g, "person"):
         d = g.nodes[p]
@@ -420,6 +423,8 @@ def between(g: nx.MultiDiGraph, a: str, b: str, path: list[str] | None = None) -
     shared_events = _most_specific(g, events(na) & events(nb))
     shared_orgs = sorted(orgs(na) & orgs(nb))
     if path is None:
+        import networkx as nx
+
         und = nx.Graph(g.to_undirected(as_view=True))
         try:
             path = nx.shortest_path(und, na, nb)
@@ -533,6 +538,8 @@ def communities(g: nx.MultiDiGraph, seed: int = LOUVAIN_SEED, resolution: float 
 
 def communities_of(sk: Skeleton, seed: int = LOUVAIN_SEED, resolution: float = 1.0) -> list[dict]:
     """`communities` of the graph `sk` was taken from."""
+    import networkx as nx
+
     und = nx.Graph()
     und.add_nodes_from(sk.nodes)
     # parallel edges add weight; edges enter in sorted order (Louvain's result depends on it)

@@ -38,12 +38,13 @@ import struct
 import sys
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
-
-import networkx as nx
+from typing import TYPE_CHECKING, Iterable
 
 from extractors.normalize import fold_name
 from graph import query as q
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 INDEX_NAME = "graph.db"
 RELATIONS = ("holds_role", "attended", "part_of", "organized")
@@ -544,6 +545,15 @@ def _update(g: nx.MultiDiGraph, dg: _Digests, path: Path) -> dict[str, object]:
         con.close()    # without a COMMIT: the transaction is rolled back, the file as it was
 
 
+def _new_graph() -> nx.MultiDiGraph:
+    """An empty graph for a view. networkx is imported here, not with the module: its import is a
+    fifth of a second, and the questions answered from the tables alone (an event's profile,
+    rankings, betweenness) build no graph."""
+    import networkx as nx
+
+    return nx.MultiDiGraph()
+
+
 class QueryIndex:
     """Read side of graph.db: small graphs for the questions of `graph/query.py`."""
 
@@ -609,7 +619,7 @@ class QueryIndex:
 
     def names(self) -> nx.MultiDiGraph:
         """Every node with kind, label and aliases, no edges: enough to resolve a typed name."""
-        g = nx.MultiDiGraph()
+        g = _new_graph()
         for nid, kind, label, attrs in self.con.execute("SELECT id, kind, label, attrs FROM nodes ORDER BY id"):
             aliases = json.loads(attrs).get("aliases") or []
             g.add_node(nid, kind=kind, label=label, aliases=aliases)
@@ -617,7 +627,7 @@ class QueryIndex:
 
     def structure(self, relations: Iterable[str] | None = None) -> nx.MultiDiGraph:
         """All nodes and edges (optionally only some relations) without documents or evidence."""
-        g = nx.MultiDiGraph()
+        g = _new_graph()
         for nid, attrs in self.con.execute("SELECT id, attrs FROM nodes ORDER BY id"):
             g.add_node(nid, **json.loads(attrs))
         sql = "SELECT u, v, key, attrs FROM edges"
@@ -703,7 +713,7 @@ class QueryIndex:
         edges, in a fixed order: by ends and key, as `structure` (and a graph written in that order)."""
         rows = sorted(set(edges))      # (u, v, key, attrs): (u, v, key) is unique
         ids = {u for u, _, _, _ in rows} | {v for _, v, _, _ in rows} | {focus, *extra}
-        g = nx.MultiDiGraph()
+        g = _new_graph()
         ordered = sorted(ids)
         for i in range(0, len(ordered), 500):
             chunk = ordered[i:i + 500]

@@ -288,3 +288,44 @@ def test_person_lists_the_first_coattendees_and_says_how_many_there_are(tmp_path
         assert f"Co-attendees (3 of {len(everyone)}, most shared events first; --coattendees 0 for all)" in text
     assert run("query", str(tmp_path), "person", "测试人0", "-c", "3").output == \
         run("query", str(tmp_path / "graph.json"), "person", "测试人0", "-c", "3").output
+
+
+
+IMPORTS = """
+import sys
+from graph.cli import cli
+try:
+    cli.main(sys.argv[1:], standalone_mode=False)
+finally:
+    print("IMPORTED", "networkx" in sys.modules, "numpy" in sys.modules, file=sys.stderr)
+"""
+
+
+def _imports(out, *args: str) -> tuple[bool, bool]:
+    """Whether `forumgraph query OUT ARGS…` imported (networkx, numpy)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    r = subprocess.run([sys.executable, "-c", IMPORTS, "query", str(out), *args], capture_output=True, text=True,
+                       cwd=Path(__file__).resolve().parents[1])
+    assert r.returncode == 0 and r.stdout.strip(), r.stderr
+    line = next(x for x in r.stderr.splitlines() if x.startswith("IMPORTED "))
+    return tuple(x == "True" for x in line.split()[1:])
+
+
+def test_questions_answered_from_the_tables_import_no_networkx(tmp_path):
+    """networkx' import is a fifth of a second of such a question: an event's profile, rankings
+    and the betweenness ranking build no graph (numpy only when betweenness is computed; the
+    second time it is a kept answer). A graph file read instead of graph.db imports it, and so
+    may a networkx whose rescaling graph.centrality does not repeat."""
+    from graph import centrality
+
+    write_query_index(nested_graph(), tmp_path / INDEX_NAME)
+    assert _imports(tmp_path, "event", "2031未来城市论坛") == (False, False)
+    assert _imports(tmp_path, "top", "--by", "events") == (False, False)
+    computed = _imports(tmp_path, "top", "--by", "betweenness")
+    if centrality._own_rescaling():
+        assert computed == (False, True)
+    assert _imports(tmp_path, "top", "--by", "betweenness") == (False, False)
+    assert _imports(tmp_path, "person", "孙立")[0]          # a view is a networkx graph
