@@ -554,21 +554,42 @@ def test_an_article_appended_after_the_others_goes_on_from_the_last_state(tmp_pa
     corpus = _corpus(tmp_path, 3)
     out = tmp_path / "out"
     runner.run_build([corpus], out)
+    state = out / CACHE_DIRNAME / build_state.FILENAME
+    saved = state.read_bytes()
     for n, name in ((3, "zz_1.txt"), (4, "zz_2.txt")):     # names sorting after every other
         shutil.copy(sorted(SEEDS.glob("*.txt"))[n], corpus / name)
         reads.clear(), calls.clear(), loads.clear()
         messages: list[str] = []
         report = runner.run_build([corpus], out, progress=messages.append)
-        assert f"{RESUMED} ({n} documents, 1 new)" in messages
-        assert reads == [name] and calls == [name] and loads == []   # no record of the others loaded
+        # the state holds the first three; what came after it is replayed from the cache
+        assert f"{RESUMED} (3 documents, {n - 2} new)" in messages
+        assert reads == [name] and calls == [name]
+        assert len(loads) == n - 3                       # no record of the three loaded, zz_1's replayed
         assert report.documents == n + 1
         assert _outputs(out) == _fresh(tmp_path, corpus, f"fresh{n}")
-    # nothing changed: the state as it is, nothing loaded, the same files
-    loads.clear()
+        assert state.read_bytes() == saved               # a short tail: the state is not written again
+    # nothing changed: the state as it is, the same files
     messages = []
     runner.run_build([corpus], out, progress=messages.append)
-    assert f"{RESUMED} (5 documents, 0 new)" in messages and loads == []
+    assert f"{RESUMED} (3 documents, 2 new)" in messages
     assert _outputs(out) == _fresh(tmp_path, corpus, "fresh-again")
+
+
+def test_the_state_is_written_again_once_its_tail_is_long(tmp_path, loads, monkeypatch, trust_now):
+    monkeypatch.setattr(runner, "STATE_TAIL_MIN", 1)
+    corpus = _corpus(tmp_path, 2)
+    out = tmp_path / "out"
+    runner.run_build([corpus], out)
+    for n, name in ((2, "zz_1.txt"), (3, "zz_2.txt")):
+        shutil.copy(sorted(SEEDS.glob("*.txt"))[n], corpus / name)
+        runner.run_build([corpus], out)
+    header = build_state.read_header(out / CACHE_DIRNAME / build_state.FILENAME)
+    assert [d for d, _ in header["documents"]][-1] == "zz_2.txt"    # two past the limit of one: saved
+    loads.clear()
+    messages: list[str] = []
+    runner.run_build([corpus], out, progress=messages.append)
+    assert f"{RESUMED} (4 documents, 0 new)" in messages and loads == []
+    assert _outputs(out) == _fresh(tmp_path, corpus)
 
 
 @pytest.mark.parametrize("change", ["added among the others", "changed", "removed"])
