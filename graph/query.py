@@ -537,8 +537,50 @@ def communities(g: nx.MultiDiGraph, seed: int = LOUVAIN_SEED, resolution: float 
 
 
 def communities_of(sk: Skeleton, seed: int = LOUVAIN_SEED, resolution: float = 1.0) -> list[dict]:
-    """`communities` of the graph `sk` was taken from."""
+    """`communities` of the graph `sk` was taken from: networkx's Louvain partition of the
+    undirected graph whose edge weights count parallel edges, each pair entering where it first
+    appears in the edges sorted by (u, v) (the partition depends on that order), computed by
+    graph/louvain.py (the same partition, compiled)."""
+    nodes = sk.nodes
+    if not all(type(x) is str for x in nodes) or any(a >= b for a, b in zip(nodes, nodes[1:])):
+        return _communities_by_strings(sk, seed, resolution)
+    import numpy as np
+
+    from graph.louvain import louvain_labels
+
+    n = len(nodes)
+    if sk.ends is not None:
+        iu, iv = (np.asarray(x, dtype=np.int64) for x in sk.ends)
+    else:
+        index = {x: i for i, x in enumerate(nodes)}
+        iu = np.fromiter((index[u] for u, _ in sk.edges), np.int64, len(sk.edges))
+        iv = np.fromiter((index[v] for _, v in sk.edges), np.int64, len(sk.edges))
+    # the nodes are sorted by id: sorting positions sorts the ids
+    order = np.lexsort((iv, iu))
+    iu, iv = iu[order], iv[order]
+    lo, hi = np.minimum(iu, iv), np.maximum(iu, iv)
+    pairs, first, inverse = np.unique(lo * n + hi, return_index=True, return_inverse=True)
+    loop = lo[first] == hi[first]
+    # distinct neighbours, either direction, itself for a self loop (`neighbour_count`)
+    degrees = (np.bincount(lo[first], minlength=n) + np.bincount(hi[first][~loop], minlength=n)).tolist()
+    weights = np.bincount(inverse.reshape(-1), minlength=len(pairs))
+    firsts, weights = first[~loop], weights[~loop]
+    by_first = np.argsort(firsts, kind="stable")          # the order the pairs enter the graph
+    at = firsts[by_first]
+    labels = louvain_labels(n, lo[at], hi[at], weights[by_first], seed=seed, resolution=resolution)
+    groups: dict[int, list[str]] = defaultdict(list)
+    for i, c in enumerate(labels.tolist()):
+        groups[c].append(nodes[i])
+    degree_of = dict(zip(nodes, degrees))
+    return _described([set(g) for g in groups.values()], degree_of, sk)
+
+
+def _communities_by_strings(sk: Skeleton, seed: int, resolution: float) -> list[dict]:
+    """`communities_of` for node ids that are not all strings in sorted order: the graph built
+    with networkx, as before (ids compared as strings)."""
     import networkx as nx
+
+    from graph.louvain import louvain_communities
 
     und = nx.Graph()
     und.add_nodes_from(sk.nodes)
@@ -551,8 +593,12 @@ def communities_of(sk: Skeleton, seed: int = LOUVAIN_SEED, resolution: float = 1
     if und.number_of_edges() == 0:
         groups = [{n} for n in und.nodes]
     else:
-        groups = nx.community.louvain_communities(und, weight="weight", seed=seed, resolution=resolution)
-    degrees = sk.degrees()
+        groups = louvain_communities(und, seed=seed, resolution=resolution)
+    return _described(groups, sk.degrees(), sk)
+
+
+def _described(groups: list[set], degrees: dict, sk: Skeleton) -> list[dict]:
+    """Communities as `communities` lists them: biggest first, members by degree."""
     out = []
     for members in groups:
         ms = sorted(members, key=lambda x: (-degrees[x], sk.labels[x], x))

@@ -243,3 +243,64 @@ def test_long_side_panel_lists_show_their_first_entries_and_how_many():
     small = data["details"][other]
     assert "events_total" not in small and len(small["events"]) == 1
     assert page_data(big, view, note, limit=None)["details"]["event:论坛0"]["roster"][0]["persons"] == whole["roster"][0]["persons"]
+
+
+def communities_by_networkx(sk, seed=q.LOUVAIN_SEED, resolution=1.0):
+    """`communities_of` as it was: networkx's own Louvain on the graph built edge by edge."""
+    import networkx as nx
+    from collections import defaultdict
+
+    und = nx.Graph()
+    und.add_nodes_from(sk.nodes)
+    weights = defaultdict(int)
+    for u, v in sorted((str(u), str(v)) for u, v in sk.edges):
+        if u != v:
+            weights[min(u, v), max(u, v)] += 1
+    und.add_weighted_edges_from((a, b, w) for (a, b), w in weights.items())
+    groups = ([{n} for n in und.nodes] if und.number_of_edges() == 0
+              else nx.community.louvain_communities(und, weight="weight", seed=seed, resolution=resolution))
+    return q._described(groups, sk.degrees(), sk)
+
+
+def random_multigraph(seed: int, n: int, m: int):
+    import random
+
+    import networkx as nx
+
+    rng = random.Random(seed)
+    g = nx.MultiDiGraph()
+    names = [f"{rng.choice(['person', 'org', 'event'])}:测{i:03d}" for i in range(n)]
+    for x in names:
+        g.add_node(x, kind=x.split(":")[0], label=f"名{rng.randrange(n // 2 + 1)}")   # labels repeat
+    for _ in range(m):
+        u, v = rng.choice(names), rng.choice(names)       # parallel edges, both directions, self loops
+        g.add_edge(u, v, key=rng.choice(["attended", "holds_role", "part_of"]))
+    return g
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_communities_are_networkx_louvain_partition(seed):
+    g = random_multigraph(seed, 30 + 20 * seed, 60 + 70 * seed)
+    sk = q.skeleton(g)
+    assert q.communities_of(sk) == communities_by_networkx(sk)
+    assert q.communities_of(sk, resolution=1.7) == communities_by_networkx(sk, resolution=1.7)
+    # the same skeleton with its edges as positions (the query index's form)
+    import numpy as np
+
+    at = {x: i for i, x in enumerate(sk.nodes)}
+    ends = (np.array([at[u] for u, _ in sk.edges]), np.array([at[v] for _, v in sk.edges]))
+    assert q.communities_of(q.Skeleton(sk.nodes, sk.labels, sk.kinds, ends=ends)) == communities_by_networkx(sk)
+
+
+def test_communities_of_graphs_without_edges_or_nodes():
+    import networkx as nx
+
+    for g in (nx.MultiDiGraph(), random_multigraph(1, 5, 0)):
+        sk = q.skeleton(g)
+        assert q.communities_of(sk) == communities_by_networkx(sk)
+    loops = nx.MultiDiGraph()
+    loops.add_node("person:a", kind="person", label="甲")
+    loops.add_node("person:b", kind="person", label="乙")
+    loops.add_edge("person:a", "person:a", key="x")
+    sk = q.skeleton(loops)
+    assert q.communities_of(sk) == communities_by_networkx(sk)
