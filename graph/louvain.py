@@ -31,25 +31,39 @@ import random
 from collections.abc import Hashable, Sequence
 from operator import methodcaller
 
-import networkx as nx
 import numpy as np
-from networkx.utils import create_py_random_state
 
 try:
     import numba
 except ImportError:  # pragma: no cover - exercised where numba is absent
     numba = None
 
+def _random_state(seed) -> random.Random:
+    """networkx's `create_py_random_state` (what `py_random_state` makes of `seed`), without
+    importing networkx (a third of a second of a `query communities`) for the usual seeds."""
+    if isinstance(seed, int) and not isinstance(seed, bool):
+        return random.Random(seed)
+    if isinstance(seed, random.Random):
+        return seed
+    if seed is None:
+        return random._inst
+    from networkx.utils import create_py_random_state
+
+    return create_py_random_state(seed)
+
+
 # degree sums and products are exact in float64 below this, as networkx's Python ints are
 _EXACT = float(2**53)
 
 
-def _networkx_louvain(G: nx.Graph, weight, resolution, threshold, seed) -> list[set]:
+def _networkx_louvain(G: "nx.Graph", weight, resolution, threshold, seed) -> list[set]:
+    import networkx as nx
+
     return nx.community.louvain_communities(G, weight=weight, resolution=resolution,
                                             threshold=threshold, seed=seed)
 
 
-def louvain_communities(G: nx.Graph, seed: int | random.Random | None = None, resolution: float = 1.0,
+def louvain_communities(G: "nx.Graph", seed: int | random.Random | None = None, resolution: float = 1.0,
                         threshold: float = 1e-7, *, weight: str | None = "weight") -> list[set]:
     """`nx.community.louvain_communities(G, weight=weight, resolution=resolution,
     threshold=threshold, seed=seed)`: the same communities, in the same order."""
@@ -99,6 +113,8 @@ def louvain_labels(n: int, u: Sequence[int] | np.ndarray, v: Sequence[int] | np.
     elif len({(min(a, b), max(a, b)) for a, b in zip(u.tolist(), v.tolist())}) != len(u):
         raise ValueError("an unordered pair occurs twice (networkx would keep one edge)")
     if labels is None:
+        import networkx as nx
+
         G = nx.Graph()
         G.add_nodes_from(range(n))
         G.add_weighted_edges_from(zip(u.tolist(), v.tolist(), list(w)))
@@ -141,7 +157,7 @@ def _labels(indptr: np.ndarray, cols: np.ndarray, weights, seed, resolution, thr
     denom = 2 * m**2                           # Python's float pow, as networkx evaluates it
     norm = 1 / deg_sum**2                      # modularity's norm
     resolution = float(resolution)
-    rng = create_py_random_state(seed)
+    rng = _random_state(seed)
 
     mod = _modularity(indptr, cols, wts, deg, np.arange(n, dtype=np.int64), n, m, resolution, norm)
     labels, k, _ = _one_level(indptr, cols, wts, deg, rng, m, denom, resolution)

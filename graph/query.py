@@ -536,14 +536,20 @@ def communities(g: nx.MultiDiGraph, seed: int = LOUVAIN_SEED, resolution: float 
     return communities_of(skeleton(g), seed, resolution)
 
 
+# below this many edges networkx's own Louvain answers in well under a second
+COMPILED_LOUVAIN_MIN_EDGES = 20_000
+
+
 def communities_of(sk: Skeleton, seed: int = LOUVAIN_SEED, resolution: float = 1.0) -> list[dict]:
     """`communities` of the graph `sk` was taken from: networkx's Louvain partition of the
     undirected graph whose edge weights count parallel edges, each pair entering where it first
     appears in the edges sorted by (u, v) (the partition depends on that order), computed by
     graph/louvain.py (the same partition, compiled)."""
     nodes = sk.nodes
-    if not all(type(x) is str for x in nodes) or any(a >= b for a, b in zip(nodes, nodes[1:])):
-        return _communities_by_strings(sk, seed, resolution)
+    edges = len(sk.ends[0]) if sk.ends is not None else len(sk.edges)
+    if (edges < COMPILED_LOUVAIN_MIN_EDGES or not all(type(x) is str for x in nodes)
+            or any(a >= b for a, b in zip(nodes, nodes[1:]))):
+        return _communities_by_networkx(sk, seed, resolution)
     import numpy as np
 
     from graph.louvain import louvain_labels
@@ -575,12 +581,11 @@ def communities_of(sk: Skeleton, seed: int = LOUVAIN_SEED, resolution: float = 1
     return _described([set(g) for g in groups.values()], degree_of, sk)
 
 
-def _communities_by_strings(sk: Skeleton, seed: int, resolution: float) -> list[dict]:
-    """`communities_of` for node ids that are not all strings in sorted order: the graph built
-    with networkx, as before (ids compared as strings)."""
+def _communities_by_networkx(sk: Skeleton, seed: int, resolution: float) -> list[dict]:
+    """`communities_of` by networkx itself: for small graphs (milliseconds, where importing
+    numba and loading the compiled code would take a second) and for node ids that are not all
+    strings in sorted order (ids compared as strings)."""
     import networkx as nx
-
-    from graph.louvain import louvain_communities
 
     und = nx.Graph()
     und.add_nodes_from(sk.nodes)
@@ -593,7 +598,7 @@ def _communities_by_strings(sk: Skeleton, seed: int, resolution: float) -> list[
     if und.number_of_edges() == 0:
         groups = [{n} for n in und.nodes]
     else:
-        groups = louvain_communities(und, seed=seed, resolution=resolution)
+        groups = nx.community.louvain_communities(und, weight="weight", seed=seed, resolution=resolution)
     return _described(groups, sk.degrees(), sk)
 
 

@@ -33,7 +33,7 @@ def code_version() -> str:
     h = hashlib.sha256()
     # the files, found without importing them: graph.centrality brings numpy (a tenth of a second),
     # which reading a kept answer does without
-    for module in ("graph.query", "graph.centrality"):
+    for module in ("graph.query", "graph.centrality", "graph.louvain"):
         h.update(Path(importlib.util.find_spec(module).origin).read_bytes())
     return h.hexdigest()[:16]
 
@@ -106,3 +106,17 @@ class QueryMemo:
                 pass
             return False
         return True
+
+
+def keep_whole_graph_answers(g, index_file: str | os.PathLike) -> None:
+    """Compute the whole-graph answers `forumgraph query` keeps (betweenness ranking, communities
+    with the default seed and resolution) from the graph just indexed into `index_file`, and keep
+    them for that file: a build of a large graph does it (`graph.export`), so that even the first
+    such question after a build is read back rather than computed (numba's start-up alone, for
+    Louvain, takes about a second). Must run after `index_file` is complete."""
+    from graph import query as q
+
+    sk = q.skeleton(g)
+    memo = QueryMemo(index_file)
+    memo.put("top", {"by": "betweenness"}, q.betweenness_ranking(sk, n=0))
+    memo.put("communities", {"seed": q.LOUVAIN_SEED, "resolution": 1.0}, q.communities_of(sk))

@@ -279,7 +279,8 @@ def random_multigraph(seed: int, n: int, m: int):
 
 
 @pytest.mark.parametrize("seed", range(12))
-def test_communities_are_networkx_louvain_partition(seed):
+def test_communities_are_networkx_louvain_partition(seed, monkeypatch):
+    monkeypatch.setattr(q, "COMPILED_LOUVAIN_MIN_EDGES", 0)    # graph/louvain.py, not networkx itself
     g = random_multigraph(seed, 30 + 20 * seed, 60 + 70 * seed)
     sk = q.skeleton(g)
     assert q.communities_of(sk) == communities_by_networkx(sk)
@@ -292,8 +293,10 @@ def test_communities_are_networkx_louvain_partition(seed):
     assert q.communities_of(q.Skeleton(sk.nodes, sk.labels, sk.kinds, ends=ends)) == communities_by_networkx(sk)
 
 
-def test_communities_of_graphs_without_edges_or_nodes():
+def test_communities_of_graphs_without_edges_or_nodes(monkeypatch):
     import networkx as nx
+
+    monkeypatch.setattr(q, "COMPILED_LOUVAIN_MIN_EDGES", 0)
 
     for g in (nx.MultiDiGraph(), random_multigraph(1, 5, 0)):
         sk = q.skeleton(g)

@@ -114,3 +114,26 @@ def test_an_answer_is_renamed_into_place_and_temporaries_of_dead_writers_go(tmp_
     assert memo.put("communities", {"seed": 1}, [{"size": 2}])
     assert [p.name for p in (tmp_path / FOLDER).iterdir()] == [entry.name]
     assert memo.get("communities", {"seed": 1}) == [{"size": 2}]
+
+
+def test_a_large_graph_is_written_with_its_answers_kept(tmp_path, counted, monkeypatch):
+    import graph.export as export
+
+    monkeypatch.setattr(export, "KEEP_ANSWERS_MIN_NODES", 50)
+    g = large_graph(persons=60, events=6)
+    write_all(g, tmp_path)
+    assert counted == {"communities": 1, "top": 1}        # by the build, with graph.db
+    asks = [["communities", "--format", "json"], ["top", "--by", "betweenness", "--format", "json"]]
+    first = [run("query", str(tmp_path), *a) for a in asks]
+    assert counted == {"communities": 1, "top": 1}        # the first questions read them
+    # the same answers as computing them from the index, and as the graph file gives
+    for f in (tmp_path / FOLDER).glob("*.json"):
+        f.unlink()
+    assert [run("query", str(tmp_path), *a) for a in asks] == first
+    assert counted == {"communities": 2, "top": 2}
+    assert [run("query", str(tmp_path / "graph.json"), *a) for a in asks] == first
+
+
+def test_a_small_graph_is_written_without_computing_answers(tmp_path, counted):
+    write_all(sample_graph(), tmp_path)
+    assert counted == {"communities": 0, "top": 0}

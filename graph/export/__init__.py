@@ -40,6 +40,21 @@ from graph.query_index import write_query_index
 
 Writer = Callable[[nx.MultiDiGraph, "str | os.PathLike"], None]
 
+# a graph with at least this many nodes gets its whole-graph answers computed with its index
+KEEP_ANSWERS_MIN_NODES = 2000
+
+
+def write_index(g: nx.MultiDiGraph, path: str | os.PathLike) -> None:
+    """graph.db, then, for a large graph, the answers `forumgraph query` keeps beside it (the
+    betweenness ranking, communities: `query_memo.keep_whole_graph_answers`), so that the first
+    such question after a build is read, not computed (about two seconds at 10,000 articles)."""
+    write_query_index(g, path)
+    if g.number_of_nodes() >= KEEP_ANSWERS_MIN_NODES:
+        from graph.query_memo import keep_whole_graph_answers
+
+        keep_whole_graph_answers(g, path)
+
+
 # file name -> writer; the order is the order of writing
 WRITERS: dict[str, Writer] = {
     "graph.graphml": write_graphml,
@@ -49,7 +64,7 @@ WRITERS: dict[str, Writer] = {
     "edges.csv": write_edges_csv,
     "coattendance.graphml": write_coattendance,
     "graph.html": write_html,
-    "graph.db": write_query_index,       # the query index (graph/query_index.py)
+    "graph.db": write_index,             # the query index (graph/query_index.py)
 }
 
 # writers that take `reuse=` (copy what did not change from the previous file; fragments.py)
