@@ -427,3 +427,10 @@ def _aggregate(indptr, cols, wts, labels, k):  # pragma: no cover - compiled by 
             a[p], b[p], pw[p] = lo[e], pair_hi[e], pair_w[e]
             p += 1
     return _csr(k, a, b, pw)
+
+
+def warm() -> None:
+    """Load the compiled code now (numba's start-up: about 0.6 s, once per process), for a process
+    that has time to spare and will fork processes that compute communities: they inherit it."""
+    if numba is not None:
+        louvain_labels(3, np.array([0, 1]), np.array([1, 2]), np.array([1, 1]), seed=0)

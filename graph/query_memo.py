@@ -116,7 +116,21 @@ def keep_whole_graph_answers(g, index_file: str | os.PathLike) -> None:
     Louvain, takes about a second). Must run after `index_file` is complete."""
     from graph import query as q
 
-    sk = q.skeleton(g)
     memo = QueryMemo(index_file)
-    memo.put("top", {"by": "betweenness"}, q.betweenness_ranking(sk, n=0))
-    memo.put("communities", {"seed": q.LOUVAIN_SEED, "resolution": 1.0}, q.communities_of(sk))
+    questions = {"top": {"by": "betweenness"}, "communities": {"seed": q.LOUVAIN_SEED, "resolution": 1.0}}
+    missing = {k: v for k, v in questions.items() if memo.get(k, v) is None}   # (an unchanged graph.db has them)
+    if not missing:
+        return
+    sk = q.skeleton(g)
+    if "top" in missing:
+        memo.put("top", missing["top"], q.betweenness_ranking(sk, n=0))
+    if "communities" in missing:
+        memo.put("communities", missing["communities"], q.communities_of(sk))
+
+
+def prepare_to_keep_answers() -> None:
+    """Load ahead what `keep_whole_graph_answers` needs that takes long to load (Louvain's compiled
+    code), in a build process with time to spare before it forks its writers."""
+    from graph import louvain
+
+    louvain.warm()

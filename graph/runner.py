@@ -523,6 +523,12 @@ def _run_build(paths, out_dir, ner, strict, progress, jobs, cache, cache_dir, sc
                 late.clear()
                 stream.finish()
             if early is not None:
+                if not extracting.done():
+                    # waiting for the new documents' extraction anyway: load what the writers of a
+                    # large graph need (they fork from this process and inherit it)
+                    from graph.query_memo import prepare_to_keep_answers
+
+                    prepare_to_keep_answers()
                 extracting.result()
             pending.extend(late)   # one list, emptied as its documents are extracted
             del late

@@ -254,3 +254,26 @@ def _adjacency(G: nx.Graph):
         wts += [d.get("weight", 1) for d in nbrs.values()]
         indptr.append(len(cols))
     return np.array(indptr), np.array(cols, dtype=np.int64), wts
+
+
+def test_warm_loads_the_compiled_code_and_a_forked_process_uses_it():
+    import os
+
+    from graph import louvain
+
+    louvain.warm()
+    g = nx.Graph()
+    g.add_weighted_edges_from([(0, 1, 1), (1, 2, 1), (2, 0, 1), (3, 4, 1), (4, 5, 1), (5, 3, 1), (2, 3, 1)])
+    want = sorted(sorted(c) for c in nx.community.louvain_communities(g, seed=1))
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:   # pragma: no cover - the child
+        os.close(r)
+        got = sorted(sorted(c) for c in louvain.louvain_communities(g, seed=1))
+        os.write(w, repr(got).encode())
+        os._exit(0)
+    os.close(w)
+    with os.fdopen(r) as fh:
+        got = fh.read()
+    os.waitpid(pid, 0)
+    assert got == repr(want)

@@ -123,6 +123,10 @@ def test_a_large_graph_is_written_with_its_answers_kept(tmp_path, counted, monke
     g = large_graph(persons=60, events=6)
     write_all(g, tmp_path)
     assert counted == {"communities": 1, "top": 1}        # by the build, with graph.db
+    from graph.query_memo import keep_whole_graph_answers
+
+    keep_whole_graph_answers(g, tmp_path / INDEX_NAME)
+    assert counted == {"communities": 1, "top": 1}        # graph.db unchanged: its answers are kept already
     asks = [["communities", "--format", "json"], ["top", "--by", "betweenness", "--format", "json"]]
     first = [run("query", str(tmp_path), *a) for a in asks]
     assert counted == {"communities": 1, "top": 1}        # the first questions read them
