@@ -370,23 +370,13 @@ def _aggregate(indptr, cols, wts, labels, k):  # pragma: no cover - compiled by 
     """_gen_graph: one node per community; for each edge in G.edges() order add_edge(c1, c2)
     with the weights summed. A pair enters both rows at its first edge, so rows list
     neighbour communities in order of first edge: the CSR of the pairs in that order."""
-    n = len(labels)
-    count = 0
-    for x in range(n):
-        for j in range(indptr[x], indptr[x + 1]):
-            if cols[j] >= x:
-                count += 1
+    a, b, w = _edge_order(indptr, cols, wts)
+    count = len(a)
     lo = np.empty(count, dtype=np.int64)
     hi = np.empty(count, dtype=np.int64)
-    w = np.empty(count, dtype=np.float64)
-    e = 0
-    for x in range(n):
-        for j in range(indptr[x], indptr[x + 1]):
-            y = cols[j]
-            if y >= x:
-                cx, cy = labels[x], labels[y]
-                lo[e], hi[e], w[e] = min(cx, cy), max(cx, cy), wts[j]
-                e += 1
+    for e in range(count):
+        cx, cy = labels[a[e]], labels[b[e]]
+        lo[e], hi[e] = min(cx, cy), max(cx, cy)
     # events grouped by lower end, in order inside each group (counting sort)
     start = np.zeros(k + 1, dtype=np.int64)
     for e in range(count):
