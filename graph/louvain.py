@@ -30,8 +30,12 @@ from __future__ import annotations
 import random
 from collections.abc import Hashable, Sequence
 from operator import methodcaller
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:   # imported where used: a `query communities` of a large graph needs no networkx
+    import networkx as nx
 
 try:
     import numba
@@ -56,14 +60,14 @@ def _random_state(seed) -> random.Random:
 _EXACT = float(2**53)
 
 
-def _networkx_louvain(G: "nx.Graph", weight, resolution, threshold, seed) -> list[set]:
+def _networkx_louvain(G: nx.Graph, weight, resolution, threshold, seed) -> list[set]:
     import networkx as nx
 
     return nx.community.louvain_communities(G, weight=weight, resolution=resolution,
                                             threshold=threshold, seed=seed)
 
 
-def louvain_communities(G: "nx.Graph", seed: int | random.Random | None = None, resolution: float = 1.0,
+def louvain_communities(G: nx.Graph, seed: int | random.Random | None = None, resolution: float = 1.0,
                         threshold: float = 1e-7, *, weight: str | None = "weight") -> list[set]:
     """`nx.community.louvain_communities(G, weight=weight, resolution=resolution,
     threshold=threshold, seed=seed)`: the same communities, in the same order."""

@@ -16,7 +16,7 @@ from functools import lru_cache
 from dataclasses import dataclass, field
 
 from extractors.normalize import fold_name
-from extractors.records import DocumentRecords, EventRecord
+from extractors.records import DocumentRecords
 
 _EDITION = re.compile(r"第([一二三四五六七八九十百零〇\d]+)[届次期]|首届")
 _YEAR = re.compile(r"(19|20)\d{2}年?")
