@@ -35,8 +35,9 @@ class _Edges:
         # when the graph is made): a build going on from a saved state appends to them
         self.titles: dict[tuple[str, str, str], list[str]] = {}
 
-    def merge(self, u: str, v: str, relation: str, doc: str, evidence: Evidence | None,
-              attr: str | None = None, value=None) -> None:
+    def merge(self, u: str, v: str, relation: str, doc: str, evidence: Evidence | None) -> None:
+        """An edge without attributes of its own (part_of, organized) seen in `doc`; roles and
+        attendance, which carry titles and participation, are merged inline (`GraphBuilder`)."""
         data = self.data.get((u, v, relation))
         if data is None:
             data = self.data[(u, v, relation)] = {"relation": relation, "docs": [doc], "evidence": []}
@@ -48,10 +49,6 @@ class _Edges:
                 item = evidence.to_dict()
                 if item not in items:
                     items.append(item)
-        if attr is not None and isinstance(value, str):
-            values = data.setdefault(attr, [])
-            if value and value not in values:
-                values.append(value)
 
     def add_to(self, g: nx.MultiDiGraph) -> None:
         """Add the edges to `g`, whose nodes they join are all in it already (the edges' data

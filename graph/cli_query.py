@@ -19,7 +19,8 @@ import click
 
 from graph import query as q
 from graph.query_index import QueryIndex, QueryIndexError, index_path
-from graph.query_memo import QueryMemo
+from graph.query_memo import (BETWEENNESS, BETWEENNESS_PARAMS, COMMUNITIES, DEFAULT_RESOLUTION, QueryMemo,
+                              communities_params)
 
 if TYPE_CHECKING:
     # networkx and graph.load (which imports it) are imported when a graph file is read: a fifth of
@@ -199,14 +200,14 @@ class Source:
         if self.index and by in ("degree", "events"):
             return self.index.top(by, n, kind)
         if self.index and by == "betweenness":
-            rows = self._kept("top", {"by": by}, lambda: q.betweenness_ranking(self.index.skeleton(), n=0))
+            rows = self._kept(BETWEENNESS, BETWEENNESS_PARAMS, lambda: q.betweenness_ranking(self.index.skeleton(), n=0))
             return [r for r in rows if kind is None or r["kind"] == kind][:n or None]
         return q.top(self.whole(), by=by, n=n, kind=kind)
 
     def communities(self, seed: int, resolution: float) -> list[dict]:
         if not self.index:
             return q.communities(self._graph, seed=seed, resolution=resolution)
-        return self._kept("communities", {"seed": seed, "resolution": resolution},
+        return self._kept(COMMUNITIES, communities_params(seed, resolution),
                           lambda: q.communities_of(self.index.skeleton(), seed=seed, resolution=resolution))
 
     def _kept(self, question: str, params: dict, compute: Callable[[], list]) -> list:
@@ -335,7 +336,7 @@ def top(src: Source, by: str, limit: int, kind: str | None, fmt: str) -> None:
 
 @query.command()
 @click.option("--seed", default=q.LOUVAIN_SEED, show_default=True, type=int)
-@click.option("--resolution", default=1.0, show_default=True, type=float)
+@click.option("--resolution", default=DEFAULT_RESOLUTION, show_default=True, type=float)
 @format_option
 @click.pass_obj
 def communities(src: Source, seed: int, resolution: float, fmt: str) -> None:

@@ -23,6 +23,15 @@ from graph.atomic import remove_stale_temps
 FOLDER = Path(".forumgraph-cache") / "queries"
 VERSION = 1   # bump when a kept answer's layout changes
 
+# the questions kept, as `forumgraph query` asks them and a build answers them ahead
+BETWEENNESS, BETWEENNESS_PARAMS = "top", {"by": "betweenness"}   # the whole ranking
+COMMUNITIES = "communities"
+DEFAULT_RESOLUTION = 1.0
+
+
+def communities_params(seed: int, resolution: float) -> dict[str, Any]:
+    return {"seed": seed, "resolution": float(resolution)}
+
 
 @functools.lru_cache(maxsize=1)
 def code_version() -> str:
@@ -117,15 +126,16 @@ def keep_whole_graph_answers(g, index_file: str | os.PathLike) -> None:
     from graph import query as q
 
     memo = QueryMemo(index_file)
-    questions = {"top": {"by": "betweenness"}, "communities": {"seed": q.LOUVAIN_SEED, "resolution": 1.0}}
+    questions = {BETWEENNESS: BETWEENNESS_PARAMS,
+                 COMMUNITIES: communities_params(q.LOUVAIN_SEED, DEFAULT_RESOLUTION)}
     missing = {k: v for k, v in questions.items() if memo.get(k, v) is None}   # (an unchanged graph.db has them)
     if not missing:
         return
     sk = q.skeleton(g)
-    if "top" in missing:
-        memo.put("top", missing["top"], q.betweenness_ranking(sk, n=0))
-    if "communities" in missing:
-        memo.put("communities", missing["communities"], q.communities_of(sk))
+    if BETWEENNESS in missing:
+        memo.put(BETWEENNESS, missing[BETWEENNESS], q.betweenness_ranking(sk, n=0))
+    if COMMUNITIES in missing:
+        memo.put(COMMUNITIES, missing[COMMUNITIES], q.communities_of(sk))
 
 
 def prepare_to_keep_answers() -> None:

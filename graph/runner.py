@@ -591,9 +591,13 @@ def state_tail_limit(documents: int) -> int:
 
 @dataclass
 class _Resumed:
-    builder: object             # graph.build.GraphBuilder, with the last build's state
-    saved: list[tuple[str, str]]   # the documents that state holds: (id, cache key), in id order
-    skip: frozenset[str]        # their ids: their records need not be loaded
+    builder: GraphBuilder           # with the last build's state
+    saved: list[tuple[str, str]]    # the documents that state holds: (id, cache key), in id order
+
+    @property
+    def skip(self) -> frozenset[str]:
+        """Their ids: their records need not be loaded."""
+        return frozenset(i for i, _ in self.saved)
 
 
 def _resume(cache_root: Path, documents: list[tuple[str, str]], progress: Progress | None) -> _Resumed | None:
@@ -616,4 +620,4 @@ def _resume(cache_root: Path, documents: list[tuple[str, str]], progress: Progre
         return None
     if progress:
         progress(f"graph: going on from the last build's state ({len(saved)} documents, {len(new)} new)")
-    return _Resumed(builder, saved, frozenset(i for i, _ in saved))
+    return _Resumed(builder, saved)
